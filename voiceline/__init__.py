@@ -1,0 +1,38 @@
+"""voiceline: an accessible telephone and text-message information line for Twilio.
+
+``create_app`` is the only way to get an app: settings come from the environment (or
+``test_config``), the prompt files are loaded once, and each feature is a blueprint.
+"""
+
+from __future__ import annotations
+
+import os
+
+from flask import Flask
+
+from . import content, settings, store
+
+
+def create_app(test_config: dict | None = None) -> Flask:
+    app = Flask(__name__, instance_relative_config=True)
+    app.config.from_mapping(settings.from_environment())
+    # Twilio's bodies are small; a huge one is refused before it is parsed.
+    app.config["MAX_CONTENT_LENGTH"] = 64 * 1024
+    if test_config is not None:
+        app.config.update(test_config)
+    settings.validate(app.config)
+    os.makedirs(app.instance_path, exist_ok=True)
+
+    content.init_app(app)
+    store.init_app(app)
+
+    from . import audio, health, sms, voice
+
+    app.register_blueprint(voice.bp)
+    app.register_blueprint(sms.bp)
+    app.register_blueprint(audio.bp)
+    app.register_blueprint(health.bp)
+    if settings.is_dev_mode(app.config) and not app.config.get("TWILIO_AUTH_TOKEN"):
+        app.logger.warning("DEVELOPMENT MODE: webhook signatures are NOT checked. Never "
+                           "point a real Twilio number at this server.")
+    return app

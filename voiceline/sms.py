@@ -1,0 +1,204 @@
+"""SMS: the ``/sms`` webhook, and ``answer_text``, which decides what a text gets back.
+
+Opt-outs come first: a STOP is committed to the store before anything else happens, and
+the reply to it is an empty ``<Response/>`` (the carrier confirms). Every other reply is
+plain GSM-7, at most three segments, and ends with the short disclaimer.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from flask import Blueprint, Response, current_app, request
+from twilio.twiml.messaging_response import MessagingResponse
+from werkzeug.exceptions import HTTPException
+
+from . import gsm
+from .catalog import Catalog, Language
+from .content import current_catalog
+from .errors import StoreError
+from .fallback import last_resort
+from .security import verify_twilio_signature
+from .store import Store, Texter, number_key
+from .understand import best_matches, normalise
+
+bp = Blueprint("sms", __name__, url_prefix="/sms")
+bp.before_request(verify_twilio_signature)
+log = logging.getLogger(__name__)
+
+# Twilio's standard keywords (its Advanced Opt-Out may add more through OptOutType).
+OPT_OUT_WORDS = {"stop", "stopall", "unsubscribe", "cancel", "end", "quit", "revoke", "optout"}
+OPT_IN_WORDS = {"start", "unstop", "yes"}
+HELP_WORDS = {"help", "info"}
+MENU_WORDS = {"menu", "list", "topics"}
+MAX_SEGMENTS = 3
+MENU_SEGMENTS = 2
+
+
+@dataclass(frozen=True)
+class TextAnswer:
+    body: str
+    language: str  # the texter's language from now on
+
+
+def empty() -> Response:
+    return Response(str(MessagingResponse()), mimetype="text/xml")
+
+
+def reply(body: str) -> Response:
+    response = MessagingResponse()
+    response.message(body)
+    return Response(str(response), mimetype="text/xml")
+
+
+def is_opt_out(body: str, opt_out_type: str = "") -> bool:
+    if opt_out_type.upper() == "STOP":
+        return True
+    words = normalise(body).split()
+    return bool(words) and (" ".join(words) in OPT_OUT_WORDS or
+                            (words[0] in {"stop", "stopall", "unsubscribe", "optout"}
+                             and len(words) <= 4))
+
+
+def is_opt_in(body: str, opt_out_type: str = "") -> bool:
+    return opt_out_type.upper() == "START" or normalise(body) in OPT_IN_WORDS
+
+
+@bp.post("")
+def incoming_text() -> Response:
+    body = request.form.get("Body", "")[:2000]
+    opt_out_type = request.form.get("OptOutType", "")[:20]
+    store: Store = current_app.extensions["voiceline_store"]
+    if is_opt_out(body, opt_out_type):
+        try:
+            store.set_opted_out(_sender_key(store), True)
+        except StoreError as exc:
+            log.error("could not record an opt-out: %s", exc)
+        return empty()
+    try:
+        key = _sender_key(store)
+        texter = store.texter(key)
+        if is_opt_in(body, opt_out_type):
+            store.set_opted_out(key, False)
+            texter = Texter(False, texter.language if texter else None)
+    except StoreError as exc:
+        # Without the opt-out status, silence is the only safe answer.
+        log.error("could not read a texter; no reply sent: %s", exc)
+        return empty()
+    if texter is not None and texter.opted_out:
+        return empty()
+    catalog = current_catalog()
+    if catalog is None:
+        return reply(last_resort(texter.language if texter else None).text)
+    answer = answer_text(catalog, texter, body, resubscribed=is_opt_in(body, opt_out_type))
+    if texter is None or texter.language != answer.language:
+        try:
+            store.set_language(key, answer.language)
+        except StoreError as exc:
+            log.error("could not record a texter's language: %s", exc)
+    return reply(answer.body)
+
+
+@bp.errorhandler(Exception)
+def apologise(error: Exception):
+    if isinstance(error, HTTPException) and error.code and error.code < 500:
+        return error
+    log.exception("sms webhook failed")
+    return reply(last_resort(None).text)
+
+
+def _sender_key(store: Store) -> str:
+    secret = current_app.config.get("VOICELINE_HASH_SECRET") or store.hash_secret()
+    return number_key(secret, request.form.get("From", "")[:64])
+
+
+# ------------------------------------------------------------------------ deciding a reply
+
+def answer_text(catalog: Catalog, texter: Texter | None, body: str,
+                resubscribed: bool = False) -> TextAnswer:
+    """The reply to one text (pure). ``texter`` is None for a number never seen before."""
+    code = catalog.language(texter.language if texter else None).code
+    words = normalise(body)
+    for other in catalog.flow.languages:
+        chosen = catalog.languages[other]
+        if words in {normalise(w) for w in chosen.words}:
+            return TextAnswer(compose_menu(catalog, chosen, chosen.text["language_set"]), other)
+        if texter is None and words in {normalise(g) for g in chosen.greetings}:
+            code = other  # "hola" as a first text: answer in Spanish
+    lang = catalog.languages[code]
+    if resubscribed:
+        return TextAnswer(compose_menu(catalog, lang, lang.text["resubscribed"]), code)
+    if words in HELP_WORDS or words in _command_words(catalog, "help"):
+        return TextAnswer(compose(lang, lang.text["help"]), code)
+    if texter is None:
+        return TextAnswer(compose_menu(catalog, lang, lang.text["welcome"]), code)
+    if words in MENU_WORDS or words in _command_words(catalog, "main_menu") or \
+            words in {normalise(g) for c in catalog.flow.languages
+                      for g in catalog.languages[c].greetings}:
+        return TextAnswer(compose_menu(catalog, lang), code)
+    if words.isdigit():
+        number = int(words)
+        if 1 <= number <= len(catalog.flow.topics):
+            return TextAnswer(compose_topic(lang, catalog.flow.topics[number - 1]), code)
+        return TextAnswer(compose_menu(catalog, lang, lang.text["unknown"]), code)
+    found = best_matches(body, _topic_phrases(catalog, lang))
+    if len(found) == 1:
+        return TextAnswer(compose_topic(lang, found[0]), code)
+    if found:
+        return TextAnswer(compose_choices(catalog, lang, found[:3]), code)
+    return TextAnswer(compose_menu(catalog, lang, lang.text["unknown"]), code)
+
+
+def _command_words(catalog: Catalog, command: str) -> set[str]:
+    return {normalise(w) for lang in catalog.languages.values() for w in lang.commands[command]}
+
+
+def _topic_phrases(catalog: Catalog, lang: Language) -> dict[str, tuple[str, ...]]:
+    phrases: dict[str, tuple[str, ...]] = {}
+    for other in catalog.languages.values():
+        for topic in other.topics.values():
+            phrases[topic.id] = phrases.get(topic.id, ()) + (topic.label, *topic.words)
+    return phrases
+
+
+def compose(lang: Language, text: str) -> str:
+    """A reply: the text, then the short disclaimer; GSM-7, cut to fit three segments."""
+    ending = "\n" + lang.text["disclaimer"]
+    text = gsm.to_gsm7(text)
+    limit = gsm.MULTI_SEGMENT * MAX_SEGMENTS - gsm.septets(gsm.to_gsm7(ending))
+    if gsm.septets(text) > limit:
+        text = _shorten(text, limit)
+    return gsm.to_gsm7(text + ending)
+
+
+def _shorten(text: str, limit: int) -> str:
+    """Cut at the last sentence that fits (the check command warns operators long before)."""
+    cut = text[:limit]
+    end = max(cut.rfind(". "), cut.rfind("\n"))
+    return cut[: end + 1].rstrip() if end > 0 else cut[: limit - 3].rstrip() + "..."
+
+
+def compose_topic(lang: Language, topic_id: str) -> str:
+    topic = lang.topics[topic_id]
+    return compose(lang, f"{topic.text}\n{lang.text['more']}")
+
+
+def compose_menu(catalog: Catalog, lang: Language, first_line: str = "") -> str:
+    lines = [first_line] if first_line else []
+    lines.append(lang.text["menu_header"])
+    lines += [f"{n} {_capital(lang.topics[t].label)}"
+              for n, t in enumerate(catalog.flow.topics, start=1)]
+    lines.append(lang.text["menu_footer"])
+    return compose(lang, "\n".join(lines))
+
+
+def compose_choices(catalog: Catalog, lang: Language, topic_ids: list[str]) -> str:
+    numbers = {t: n for n, t in enumerate(catalog.flow.topics, start=1)}
+    lines = [lang.text["did_you_mean"]]
+    lines += [f"{numbers[t]} {_capital(lang.topics[t].label)}" for t in topic_ids]
+    return compose(lang, "\n".join(lines))
+
+
+def _capital(label: str) -> str:
+    return label[:1].upper() + label[1:]

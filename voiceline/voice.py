@@ -1,0 +1,166 @@
+"""Voice: the ``/voice`` webhooks, and ``render_step``, the one place TwiML is written.
+
+Twilio posts ``/voice`` when a call comes in and ``/voice/answer`` for each key, spoken
+request or silence; the flow engine decides and this module renders. No database is
+touched here: the catalog is already in memory, and the call's state is in the URL.
+Whatever goes wrong, the caller hears words and a way forward, never an HTTP 500.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Blueprint, Response, current_app, request, url_for
+from twilio.twiml.voice_response import Gather as GatherVerb
+from twilio.twiml.voice_response import VoiceResponse
+from werkzeug.exceptions import HTTPException
+
+from .catalog import Catalog, Language
+from .content import current_catalog
+from .fallback import last_resort
+from .flow import (
+    CallerInput,
+    CallState,
+    Gather,
+    Speech,
+    Step,
+    answer,
+    end_call,
+    resume,
+    start_call,
+)
+from .security import verify_twilio_signature
+
+bp = Blueprint("voice", __name__, url_prefix="/voice")
+bp.before_request(verify_twilio_signature)
+log = logging.getLogger(__name__)
+
+SSML_VOICE_PREFIXES = ("Polly.", "Google.")  # basic voices (man, woman, alice) take no SSML
+SPEECH_RATE = "90%"  # a little slower than default: many callers are older or hard of hearing
+MAX_HINTS = 400
+
+
+def twiml(response: VoiceResponse) -> Response:
+    return Response(str(response), mimetype="text/xml")
+
+
+@bp.post("")
+def incoming_call() -> Response:
+    catalog = current_catalog()
+    if catalog is None:
+        return twiml(render_last_resort(None))
+    return twiml(render_step(start_call(catalog), catalog))
+
+
+@bp.post("/answer")
+def answer_caller() -> Response:
+    catalog = current_catalog()
+    if catalog is None:
+        return twiml(render_last_resort(request.args.get("lang")))
+    state = CallState.from_query(request.args)
+    given = CallerInput(
+        digits=request.form.get("Digits", "")[:20],
+        speech=request.form.get("SpeechResult", "")[:500],
+        confidence=_confidence(request.form.get("Confidence")),
+    )
+    return twiml(render_step(answer(catalog, state, given), catalog))
+
+
+@bp.post("/menu")
+def offer_menu() -> Response:
+    """The menu at the state in the URL, with no input read: where an apology leads back to."""
+    catalog = current_catalog()
+    if catalog is None:
+        return twiml(render_last_resort(request.args.get("lang")))
+    return twiml(render_step(resume(catalog, CallState.from_query(request.args)), catalog))
+
+
+@bp.errorhandler(Exception)
+def apologise(error: Exception):
+    """Any unexpected error: an apology, the disclaimer, and a way back to the menu."""
+    if isinstance(error, HTTPException) and error.code and error.code < 500:
+        return error
+    log.exception("voice webhook failed on %s", request.path)
+    lang_code = request.args.get("lang", "")[:10]
+    try:
+        catalog = current_catalog()
+        if catalog is None:
+            raise LookupError("no catalog")
+        lang = catalog.language(lang_code)
+        sorry = Speech(lang.code, lang.call["error"], "call.error")
+        if request.args.get("err"):  # a second failure in a row: end kindly, not loop
+            return twiml(render_step(end_call(lang, sorry), catalog))
+        response = VoiceResponse()
+        for speech in (sorry, Speech(lang.code, lang.call["disclaimer"], "call.disclaimer")):
+            add_speech(response, speech, catalog)
+        query = {**CallState(lang.code, catalog.flow.main_menu).to_query(), "err": "1"}
+        response.redirect(url_for("voice.offer_menu", **query), method="POST")
+        return twiml(response)
+    except Exception:  # noqa: BLE001 - the last line of defence must not fail
+        log.exception("voice apology failed; using the built-in words")
+        return twiml(render_last_resort(lang_code))
+
+
+def render_last_resort(lang_code: str | None) -> VoiceResponse:
+    """Built-in words only: apology, disclaimer, physician prompt, then hang up."""
+    words = last_resort(lang_code)
+    response = VoiceResponse()
+    for text in (words.apology, words.disclaimer, words.physician, words.call_back):
+        response.say(text, voice=words.voice, language=words.speech_tag)
+    response.hangup()
+    return response
+
+
+def render_step(step: Step, catalog: Catalog) -> VoiceResponse:
+    """Turn the engine's decision into TwiML."""
+    response = VoiceResponse()
+    for speech in step.say:
+        add_speech(response, speech, catalog)
+    if step.gather is not None:
+        action = url_for("voice.answer_caller", **step.gather.state.to_query())
+        response.append(_gather_verb(step.gather, catalog, action))
+        # Silence falls through to here: the same URL, with no Digits, means "no input".
+        response.redirect(action, method="POST")
+    if step.hangup:
+        response.hangup()
+    return response
+
+
+def _gather_verb(gather: Gather, catalog: Catalog, action: str) -> GatherVerb:
+    lang = catalog.language(gather.lang)
+    verb = GatherVerb(
+        input="dtmf speech", action=action, method="POST", num_digits=1,
+        finish_on_key="",  # so '#' is a key like the others ("hear this again")
+        timeout=int(current_app.config.get("VOICELINE_GATHER_TIMEOUT") or 8),
+        speech_timeout="auto", language=lang.speech_tag, action_on_empty_result=False,
+        hints=", ".join(gather.hints[:MAX_HINTS]) or None,
+    )
+    for speech in gather.prompt:
+        add_speech(verb, speech, catalog)
+    return verb
+
+
+def add_speech(parent, speech: Speech, catalog: Catalog) -> None:
+    """A recorded file when the operator left one for this prompt, otherwise <Say>."""
+    lang = catalog.language(speech.lang)
+    audio = lang.audio.get(speech.key) if speech.key else None
+    if audio is not None and audio.is_file():
+        parent.play(url_for("audio.prompt_audio", lang=lang.code, name=audio.name))
+        return
+    voice = voice_for(lang)
+    if voice.startswith(SSML_VOICE_PREFIXES):
+        parent.say(voice=voice, language=lang.speech_tag).prosody(speech.text, rate=SPEECH_RATE)
+    else:
+        parent.say(speech.text, voice=voice, language=lang.speech_tag)
+
+
+def voice_for(lang: Language) -> str:
+    """The voice setting for a language (VOICELINE_VOICE_ES...), else the prompt file's."""
+    return current_app.config.get(f"VOICELINE_VOICE_{lang.code.upper()}") or lang.voice
+
+
+def _confidence(value: str | None) -> float | None:
+    try:
+        return float(value) if value not in (None, "") else None
+    except ValueError:
+        return None
