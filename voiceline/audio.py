@@ -1,15 +1,44 @@
-"""Recorded prompts: serves ``prompts/<lang>/audio/*`` files for ``<Play>``.
+"""Recorded prompts: which prompts have a recording to ``<Play>``, and serving the files.
 
-Only files the loaded catalog lists are served, so no other path on disk can be reached.
+An operator's file ``prompts/<lang>/audio/<key>.mp3`` (or ``.wav``; ``key`` like
+``call.welcome`` or ``topic.risks``) stands in for that prompt's text. Calls play it from
+``VOICELINE_AUDIO_BASE_URL`` when that is set, otherwise from ``GET /audio/<lang>/<name>``
+here. A recording that is missing, empty or unreadable is never played: the caller hears
+the text spoken instead, never silence. Only files the loaded catalog lists are served,
+so no other path on disk can be reached.
 """
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, send_file
+from pathlib import Path
+from urllib.parse import quote
 
+from flask import Blueprint, abort, current_app, send_file, url_for
+
+from .catalog import Language
 from .content import current_catalog
 
 bp = Blueprint("audio", __name__, url_prefix="/audio")
+
+
+def playable(path: Path) -> bool:
+    """Whether a recording can be played: there, readable, and not empty."""
+    try:
+        with path.open("rb") as recording:
+            return bool(recording.read(1))
+    except OSError:
+        return False
+
+
+def recording_url(lang: Language, key: str) -> str | None:
+    """Where Twilio fetches the recording for prompt ``key``, or None to speak the text."""
+    path = lang.audio.get(key) if key else None
+    if path is None or not playable(path):
+        return None
+    base = current_app.config.get("VOICELINE_AUDIO_BASE_URL")
+    if base:
+        return f"{base.rstrip('/')}/{quote(lang.code)}/{quote(path.name)}"
+    return url_for("audio.prompt_audio", lang=lang.code, name=path.name)
 
 
 @bp.get("/<lang>/<name>")
@@ -18,6 +47,6 @@ def prompt_audio(lang: str, name: str):
     language = catalog.languages.get(lang) if catalog else None
     path = next((p for p in (language.audio.values() if language else ()) if p.name == name),
                 None)
-    if path is None or not path.is_file():
+    if path is None or not playable(path):
         abort(404)
     return send_file(path, max_age=300)

@@ -29,10 +29,12 @@ CALL_KEYS = (
     "invalid_key", "not_understood", "did_you_mean", "main_menu_intro", "menu_intro",
     "back_at_main", "topic_reminder", "again_label", "main_label", "end_label", "error",
     "goodbye", "disclaimer", "physician", "star", "pound",
+    "text_label", "text_sent", "text_not_possible", "text_opted_out", "text_limit", "text_busy",
+    "text_failed", "text_unconfirmed",
 )
 TEXT_KEYS = (
     "welcome", "menu_header", "menu_footer", "help", "unknown", "did_you_mean",
-    "language_set", "resubscribed", "more", "disclaimer", "error",
+    "language_set", "resubscribed", "more", "disclaimer", "error", "too_long", "media",
 )
 COMMAND_KEYS = ("back", "repeat", "help", "main_menu", "end")
 TOPIC_KEYS = ("label", "words", "spoken", "text", "source", "reviewed")
@@ -156,8 +158,10 @@ class _Reader:
         if text is None or not where:
             return None
         parts = where.split(".")
-        if parts[0] in {"topics", "flow"}:  # a prefix naming the file, not a table in it
+        if parts[0] in {"topics", "flow"} and len(parts) > 1:  # a prefix naming the file
             parts = parts[1:]
+        while len(parts) > 1 and parts[-1].isdigit():  # call.no_input.2: the list's line
+            parts = parts[:-1]
         return locate(text, parts)
 
     def read_toml(self, path: Path) -> dict | None:

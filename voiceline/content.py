@@ -1,4 +1,11 @@
-"""The catalog the running line serves: loaded once at start, ready for every request.
+"""The catalog the running line serves, kept up to date with the prompt files on disk.
+
+Every worker looks at its prompt files' sizes and modification times at most every
+``VOICELINE_PROMPTS_RELOAD_SECONDS`` (2 by default; 0 looks on every request) and, when
+they changed, loads them again through ``load_catalog``. A set of files with errors is
+not served: the worker keeps the last good catalog, logs the problems (file, line and
+message, never caller data) and shows them at ``/healthz``; a later good edit is picked
+up. Each request sees one catalog from start to end, even if a reload happens meanwhile.
 
 Webhooks call ``current_catalog()``; it is None only when the prompt files have never
 loaded cleanly, and then the line answers with the built-in last-resort words.
@@ -6,36 +13,99 @@ loaded cleanly, and then the line answers with the built-in last-resort words.
 
 from __future__ import annotations
 
+import logging
+import threading
+import time
 from pathlib import Path
 
-from flask import current_app
+from flask import current_app, g
 
-from .catalog import Catalog, load_catalog
-from .errors import CatalogError
-from .settings import REPO_PROMPTS
+from .catalog import AUDIO_SUFFIXES, Catalog, load_catalog
+from .errors import CatalogError, Finding
+from .settings import REPO_PROMPTS, count
+
+log = logging.getLogger(__name__)
+
+Signature = tuple[tuple[str, int, int], ...]
+
+
+def files_signature(root: Path) -> Signature:
+    """Name, modification time and size of every file the catalog is read from: cheap to
+    take (a few dozen ``stat`` calls), and different after any save."""
+    entries = []
+    for pattern in ("flow.toml", "*/*.toml", "*/audio/*"):
+        for path in root.glob(pattern):
+            if pattern.endswith("audio/*") and path.suffix.lower() not in AUDIO_SUFFIXES:
+                continue
+            try:
+                stat = path.stat()
+            except OSError:
+                continue  # deleted between the listing and now: the next look sees it
+            entries.append((str(path), stat.st_mtime_ns, stat.st_size))
+    return tuple(sorted(entries))
 
 
 class CatalogHolder:
     """Keeps the last good catalog; a failed load keeps serving it and records why."""
 
-    def __init__(self, root: Path):
+    def __init__(self, root: Path, interval: float = 2.0):
         self.root = root
+        self.interval = interval
         self.catalog: Catalog | None = None
         self.problem: CatalogError | None = None
+        self._signature: Signature | None = None
+        self._looked_at = time.monotonic()
+        self._lock = threading.Lock()
 
     def load(self) -> bool:
+        """Read the files now; True if they were good (and are now served)."""
+        before = files_signature(self.root)
         try:
-            self.catalog = load_catalog(self.root)
+            catalog = load_catalog(self.root)
         except CatalogError as exc:
             self.problem = exc
-            return False
-        self.problem = None
-        return True
+            ok = False
+        else:
+            self.catalog, self.problem, ok = catalog, None, True
+        # A file saved while we were reading it: forget the signature, so it is read again.
+        self._signature = before if files_signature(self.root) == before else None
+        return ok
+
+    def refresh(self) -> None:
+        """Reload if the files changed, looking at most once per interval (any thread)."""
+        now = time.monotonic()
+        if now - self._looked_at < self.interval:
+            return
+        if not self._lock.acquire(blocking=False):
+            return  # another thread of this worker is looking right now
+        try:
+            self._looked_at = now
+            if files_signature(self.root) != self._signature:
+                self._reload()
+        finally:
+            self._lock.release()
+
+    def _reload(self) -> None:
+        served = self.catalog.version if self.catalog else None
+        if self.load():
+            log.info("prompt files reloaded from %s (version %s, %d warnings)", self.root,
+                     self.catalog.version, len(self.catalog.warnings))
+            return
+        keeping = (f"still serving the last good version {served}" if served else
+                   "the line answers with its built-in apology until they are fixed")
+        log.error("prompt files in %s changed but have errors, so they are not served; %s:"
+                  "\n%s", self.root, keeping, "\n".join(str(f) for f in self.errors()))
+
+    def errors(self) -> list[Finding]:
+        """Why the files on disk are not served (empty when they are)."""
+        if self.problem is None:
+            return []
+        return [f for f in self.problem.findings if f.severity == "error"]
 
 
 def init_app(app) -> None:
     root = Path(app.config.get("VOICELINE_PROMPTS_DIR") or REPO_PROMPTS)
-    holder = CatalogHolder(root)
+    holder = CatalogHolder(root, count(app.config, "VOICELINE_PROMPTS_RELOAD_SECONDS"))
     if not holder.load():
         app.logger.error("prompt files in %s cannot be served; the line answers with its "
                          "built-in apology until they are fixed:\n%s", root, holder.problem)
@@ -43,7 +113,18 @@ def init_app(app) -> None:
         for warning in holder.catalog.warnings:
             app.logger.info("prompt warning: %s", warning)
     app.extensions["voiceline_catalog"] = holder
+    app.before_request(_pin_catalog)
+
+
+def _pin_catalog() -> None:
+    """Look for edits, then fix this request's catalog (a reload mid-request changes
+    nothing for it)."""
+    holder: CatalogHolder = current_app.extensions["voiceline_catalog"]
+    holder.refresh()
+    g.voiceline_catalog = holder.catalog
 
 
 def current_catalog() -> Catalog | None:
+    if "voiceline_catalog" in g:
+        return g.voiceline_catalog
     return current_app.extensions["voiceline_catalog"].catalog
