@@ -1,18 +1,33 @@
-"""Shared fixtures: an app signed-for like production, a simulated caller and texter."""
+"""Shared fixtures: an app signed-for like production, a simulated caller and texter.
+
+Store-using tests take ``database_url`` (or ``make_app``), which runs them on SQLite and
+on PostgreSQL. PostgreSQL is the server at VOICELINE_TEST_POSTGRES_URL (default: user
+postgres at 127.0.0.1:5432); each test session creates its own database there and drops
+it at the end, so parallel runs never collide. Without a server those tests skip and say
+why -- unless VOICELINE_REQUIRE_POSTGRES=1 (as .ci/run sets), which makes them fail.
+"""
 
 from __future__ import annotations
 
+import os
+import uuid
+
 import pytest
 import responses
+import sqlalchemy as sa
+from sqlalchemy.engine import make_url
 
 from voiceline import create_app
 from voiceline.catalog import load_catalog
-from voiceline.settings import REPO_PROMPTS
-from voiceline.store import MemoryStore
+from voiceline.settings import REPO_PROMPTS, normalise_database_url
+from voiceline.store import MemoryStore, SqlStore
 from voiceline.testing import FlaskTransport, SimulatedCall, SimulatedTexter, TwilioSigner
 
 AUTH_TOKEN = "test-auth-token-not-a-real-one-000"
 BASE_URL = "https://line.example.org"
+POSTGRES_URL = os.environ.get("VOICELINE_TEST_POSTGRES_URL",
+                              "postgresql://postgres@127.0.0.1:5432/test")
+DATA_TABLES = ("texters", "allowances", "text_guard", "events", "line_secrets")
 
 
 @pytest.fixture(autouse=True)
@@ -83,3 +98,104 @@ def memory_store():
 def memory_app(config, memory_store):
     """An app whose store is the in-memory fake, so a test can break it on purpose."""
     return create_app({**config, "VOICELINE_STORE": memory_store})
+
+
+# ------------------------------------------------------------------- both database engines
+
+class PostgresServer:
+    """The test PostgreSQL server: makes and drops databases for this session."""
+
+    def __init__(self, url: str):
+        self.url = make_url(normalise_database_url(url))
+        self.admin = sa.create_engine(self.url, isolation_level="AUTOCOMMIT",
+                                      connect_args={"connect_timeout": 3})
+        self.made: list[str] = []
+
+    def create_database(self, migrate: bool = True) -> str:
+        name = f"voiceline_test_{uuid.uuid4().hex[:12]}"
+        with self.admin.connect() as conn:
+            conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+        self.made.append(name)
+        url = self.url.set(database=name).render_as_string(hide_password=False)
+        if migrate:
+            store = SqlStore(url)
+            store.upgrade()
+            store.engine.dispose()
+        return url
+
+    def drop_all(self) -> None:
+        with self.admin.connect() as conn:
+            for name in self.made:
+                conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        self.admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def postgres_server():
+    server = PostgresServer(POSTGRES_URL)
+    try:
+        with server.admin.connect() as conn:
+            conn.execute(sa.text("SELECT 1"))
+    except sa.exc.SQLAlchemyError as exc:
+        where = server.url.render_as_string(hide_password=True)
+        reason = (f"PostgreSQL not reachable at {where} ({type(exc).__name__}): set "
+                  "VOICELINE_TEST_POSTGRES_URL")
+        if os.environ.get("VOICELINE_REQUIRE_POSTGRES") == "1":
+            pytest.fail(reason + " (VOICELINE_REQUIRE_POSTGRES=1: these tests must run)")
+        pytest.skip(reason)
+    yield server
+    server.drop_all()
+
+
+@pytest.fixture(scope="session")
+def postgres_session_db(postgres_server):
+    """One migrated database for the session; each test empties its tables first."""
+    url = postgres_server.create_database()
+    engine = sa.create_engine(url)
+    yield url, engine
+    engine.dispose()
+
+
+ENGINES = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
+
+
+@pytest.fixture(params=ENGINES)
+def database_url(request, tmp_path):
+    """A database with the newest schema and no rows: SQLite, then PostgreSQL."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'line.sqlite3'}"
+        store = SqlStore(url)
+        store.upgrade()
+        store.engine.dispose()
+        return url
+    url, engine = request.getfixturevalue("postgres_session_db")
+    with engine.begin() as conn:
+        conn.execute(sa.text(f"TRUNCATE {', '.join(DATA_TABLES)}"))
+    return url
+
+
+@pytest.fixture(params=ENGINES)
+def empty_database_url(request, tmp_path):
+    """A database with no tables at all (not even migrated): SQLite, then PostgreSQL."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'empty.sqlite3'}"
+    return request.getfixturevalue("postgres_server").create_database(migrate=False)
+
+
+@pytest.fixture
+def closing():
+    """``closing(app)``: the app's events are written and its connections closed at the end."""
+    apps = []
+    yield lambda app: apps.append(app) or app
+    for app in apps:
+        app.extensions["voiceline_events"].flush(timeout=5)
+        engine = getattr(app.extensions["voiceline_store"], "engine", None)
+        if engine is not None:
+            engine.dispose()
+
+
+@pytest.fixture
+def make_app(config, database_url, closing):
+    """Apps on ``database_url`` (closed after the test)."""
+    return lambda **overrides: closing(create_app({**config, "DATABASE_URL": database_url,
+                                                   **overrides}))

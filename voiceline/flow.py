@@ -6,7 +6,10 @@ place a step becomes TwiML. The whole state of a call travels in the URL of the 
 request (``CallState``), so the voice path needs no database.
 
 Nodes: ``language`` (the language choice), a menu id from flow.toml, ``topic.<id>``
-(after a topic: again, main menu, end) and ``pick.<id>.<id>`` (a "did you mean").
+(after a topic: again, main menu, end, text me this) and ``pick.<id>.<id>`` (a "did you
+mean"). "Text me this" needs the outside world: the engine returns a step naming the topic
+(``send_text``), the voice view sends it and asks ``after_text`` what to say about it.
+Each step also notes what happened (``happened``), which the view records as usage events.
 Keys that work at every menu (ISO/IEC 13714 where it speaks): ``*`` back, ``0`` help,
 ``#`` hear this again, ``9`` main menu.
 """
@@ -19,7 +22,7 @@ from .catalog import Catalog, Language
 from .understand import best_matches, normalise
 
 BACK, HELP, REPEAT, MAIN = "*", "0", "#", "9"
-TOPIC_AGAIN, TOPIC_MAIN, TOPIC_END = "1", "2", "3"
+TOPIC_AGAIN, TOPIC_MAIN, TOPIC_END, TOPIC_TEXT = "1", "2", "3", "4"
 LANGUAGE = "language"
 LOW_CONFIDENCE = 0.4  # below this, a single understood topic is confirmed, not assumed
 MAX_MISSES = 3  # after three misses the help is added; counting further changes nothing
@@ -77,10 +80,25 @@ class Gather:
 
 
 @dataclass(frozen=True)
+class Happened:
+    """Something worth counting (a usage event): ``kind``, with a topic or outcome."""
+
+    kind: str
+    lang: str = ""
+    topic: str = ""
+    outcome: str = ""
+
+
+@dataclass(frozen=True)
 class Step:
     say: tuple[Speech, ...] = ()
     gather: Gather | None = None
     hangup: bool = False
+    send_text: str = ""  # a topic to text to the caller; then ``after_text`` goes on
+    happened: tuple[Happened, ...] = ()
+
+
+KEYPAD = frozenset("0123456789*#")
 
 
 @dataclass(frozen=True)
@@ -117,6 +135,10 @@ def answer(catalog: Catalog, state: CallState, given: CallerInput) -> Step:
     if given.silent:
         return _silence(catalog, lang, state)
     key = given.digits.strip()[:1]
+    if key not in KEYPAD:
+        # Only a real keypad key may be echoed back ("Sorry, 7 is not a choice"); anything
+        # else (line noise, a forged request) is treated as speech we did not understand.
+        key = ""
     if not key:
         spoken = normalise(given.speech)
         if spoken in {str(n) for n in range(10)}:
@@ -134,10 +156,21 @@ def resume(catalog: Catalog, state: CallState) -> Step:
     return enter(catalog, state, replay=False)
 
 
-def end_call(lang: Language, *reason: Speech) -> Step:
+def end_call(lang: Language, *reason: Speech, how: str = "caller") -> Step:
     """Every ending: why, then goodbye, the disclaimer and the physician prompt, then hang up."""
     return Step(say=(*reason, _say(lang, "goodbye"), _say(lang, "disclaimer"),
-                     _say(lang, "physician")), hangup=True)
+                     _say(lang, "physician")), hangup=True,
+                happened=(Happened("call_ended", lang.code, outcome=how),))
+
+
+def after_text(catalog: Catalog, state: CallState, outcome: str) -> Step:
+    """After "text me this": one sentence on how it went (``text_<outcome>``), then the menu."""
+    state = _valid(catalog, state)
+    lang = catalog.language(state.lang)
+    key = f"text_{outcome}" if f"text_{outcome}" in lang.call else "text_failed"
+    topic = state.at.removeprefix("topic.") if state.at.startswith("topic.") else ""
+    step = _with_prefix(enter(catalog, _fresh(state), replay=False), (_say(lang, key),))
+    return replace(step, happened=(Happened("topic_texted", lang.code, topic, outcome),))
 
 
 def enter(catalog: Catalog, state: CallState, replay: bool = True) -> Step:
@@ -148,10 +181,11 @@ def enter(catalog: Catalog, state: CallState, replay: bool = True) -> Step:
         said = (Speech(lang.code, topic.spoken, f"topic.{topic.id}"),
                 _say(lang, "topic_reminder")) if replay else ()
         options = ((TOPIC_AGAIN, lang.call["again_label"]), (TOPIC_MAIN, lang.call["main_label"]),
-                   (TOPIC_END, lang.call["end_label"]))
+                   (TOPIC_END, lang.call["end_label"]), (TOPIC_TEXT, lang.call["text_label"]))
         prompt = tuple(Speech(lang.code, lang.option(label, key)) for key, label in options)
+        heard = (Happened("topic_heard", lang.code, topic.id),) if replay else ()
         return Step(say=said, gather=Gather(lang.code, (*prompt, _say(lang, "universal")),
-                                            state, _hints(catalog, lang)))
+                                            state, _hints(catalog, lang)), happened=heard)
     if state.at.startswith("pick."):
         choices = state.at.split(".")[1:]
         first = lang.topics[choices[0]].label
@@ -184,6 +218,10 @@ def _label(lang: Language, menu: str | None, topic: str | None) -> str:
 
 def _with_prefix(step: Step, prefix: tuple[Speech, ...]) -> Step:
     return replace(step, say=(*prefix, *step.say))
+
+
+def _noting(step: Step, *happened: Happened) -> Step:
+    return replace(step, happened=(*happened, *step.happened))
 
 
 def _hints(catalog: Catalog, lang: Language) -> tuple[str, ...]:
@@ -231,25 +269,31 @@ def _answer_language(catalog: Catalog, state: CallState, given: CallerInput) -> 
     if chosen is None and (given.silent and state.silences >= 1 or state.misses >= 2):
         chosen = codes[0]  # never a dead end: after a second try, carry on in the default
     if chosen is not None:
-        return enter(catalog, CallState(chosen, catalog.flow.main_menu))
+        return _noting(enter(catalog, CallState(chosen, catalog.flow.main_menu)),
+                       Happened("language_chosen", chosen))
     default = catalog.language(None)
     if given.silent:
         again = replace(state, silences=state.silences + 1)
         return Step(say=(Speech(default.code, default.no_input[0], "call.no_input"),),
-                    gather=_language_choice(catalog, again))
+                    gather=_language_choice(catalog, again),
+                    happened=(Happened("reprompt", default.code),))
     again = replace(state, misses=min(state.misses + 1, MAX_MISSES))
-    return Step(say=(_say(default, "not_understood"),), gather=_language_choice(catalog, again))
+    return Step(say=(_say(default, "not_understood"),), gather=_language_choice(catalog, again),
+                happened=(Happened("invalid_key" if given.digits.strip() else "not_understood",
+                                   default.code),))
 
 
 def _silence(catalog: Catalog, lang: Language, state: CallState) -> Step:
     """Escalating reprompts; after the last one, end the call politely."""
     count = state.silences + 1
     if count >= len(lang.no_input):
-        return end_call(lang, Speech(lang.code, lang.no_input[-1], "call.no_input"))
+        return end_call(lang, Speech(lang.code, lang.no_input[-1], "call.no_input"),
+                        how="no_input")
     reprompt = (Speech(lang.code, lang.no_input[count - 1], "call.no_input"),)
     if count >= 2:
         reprompt = (*reprompt, _say(lang, "speak_hint"))
-    return _with_prefix(enter(catalog, replace(state, silences=count), replay=False), reprompt)
+    step = _with_prefix(enter(catalog, replace(state, silences=count), replay=False), reprompt)
+    return _noting(step, Happened("reprompt", lang.code))
 
 
 def _press(catalog: Catalog, lang: Language, state: CallState, key: str) -> Step:
@@ -266,19 +310,22 @@ def _press(catalog: Catalog, lang: Language, state: CallState, key: str) -> Step
         return end_call(lang)
     if target == "again":
         return enter(catalog, _fresh(state))
+    if target == "text":
+        return Step(send_text=state.at.removeprefix("topic."))
     if target:
         return _go(catalog, lang, state, target)
     missed = replace(state, misses=min(state.misses + 1, MAX_MISSES), silences=0)
     sorry = Speech(lang.code, lang.call["invalid_key"].format(key=lang.key_name(key)))
     extra = (_say(lang, "help"),) if missed.misses >= 3 else ()
-    return _with_prefix(enter(catalog, missed, replay=False), (sorry, *extra))
+    step = _with_prefix(enter(catalog, missed, replay=False), (sorry, *extra))
+    return _noting(step, Happened("invalid_key", lang.code))
 
 
 def _target_of_key(catalog: Catalog, state: CallState, key: str) -> str:
-    """The node a key leads to at ``state``: a menu id, ``topic.<id>``, "again", "end" or ""."""
+    """Where a key leads at ``state``: a menu id, ``topic.<id>``, "again", "end", "text" or ""."""
     if state.at.startswith("topic."):
         return {TOPIC_AGAIN: "again", TOPIC_MAIN: catalog.flow.main_menu,
-                TOPIC_END: "end"}.get(key, "")
+                TOPIC_END: "end", TOPIC_TEXT: "text"}.get(key, "")
     if state.at.startswith("pick."):
         choices = state.at.split(".")[1:]
         return f"topic.{choices[int(key) - 1]}" if key.isdigit() and 0 < int(key) <= len(
@@ -337,7 +384,8 @@ def _hear(catalog: Catalog, lang: Language, state: CallState, given: CallerInput
     if found and found[0] == "@end":
         return end_call(lang)
     missed = replace(state, misses=min(state.misses + 1, MAX_MISSES), silences=0)
-    return _with_prefix(enter(catalog, missed, replay=False), (_say(lang, "not_understood"),))
+    step = _with_prefix(enter(catalog, missed, replay=False), (_say(lang, "not_understood"),))
+    return _noting(step, Happened("not_understood", lang.code))
 
 
 def _trail_for(state: CallState) -> tuple[str, ...]:

@@ -2,13 +2,17 @@
 
 Opt-outs come first: a STOP is committed to the store before anything else happens, and
 the reply to it is an empty ``<Response/>`` (the carrier confirms). Every other reply is
-plain GSM-7, at most three segments, and ends with the short disclaimer.
+plain GSM-7, at most three segments, and ends with the short disclaimer. Against loops
+with auto-responders and abuse, the store's loop guard and an hourly reply limit per
+number may answer with silence instead. ``/sms/status`` takes Twilio's message status
+callbacks. Usage events never hold the number or the text.
 """
 
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from datetime import timedelta
 
 from flask import Blueprint, Response, current_app, request
 from twilio.twiml.messaging_response import MessagingResponse
@@ -18,9 +22,11 @@ from . import gsm
 from .catalog import Catalog, Language
 from .content import current_catalog
 from .errors import StoreError
+from .events import note
 from .fallback import last_resort
 from .security import verify_twilio_signature
-from .store import Store, Texter, number_key
+from .settings import count
+from .store import REPLY, Store, Texter, current_store, key_of, text_digest_of
 from .understand import best_matches, normalise
 
 bp = Blueprint("sms", __name__, url_prefix="/sms")
@@ -34,12 +40,15 @@ HELP_WORDS = {"help", "info"}
 MENU_WORDS = {"menu", "list", "topics"}
 MAX_SEGMENTS = 3
 MENU_SEGMENTS = 2
+MAX_BODY = 1600  # Twilio's longest incoming text; anything longer is not a question
 
 
 @dataclass(frozen=True)
 class TextAnswer:
     body: str
     language: str  # the texter's language from now on
+    kind: str = ""  # what was answered (menu, topic, help...), for usage events
+    topic: str = ""
 
 
 def empty() -> Response:
@@ -69,35 +78,83 @@ def is_opt_in(body: str, opt_out_type: str = "") -> bool:
 def incoming_text() -> Response:
     body = request.form.get("Body", "")[:2000]
     opt_out_type = request.form.get("OptOutType", "")[:20]
-    store: Store = current_app.extensions["voiceline_store"]
+    store: Store = current_store()
     if is_opt_out(body, opt_out_type):
         try:
             store.set_opted_out(_sender_key(store), True)
         except StoreError as exc:
-            log.error("could not record an opt-out: %s", exc)
+            log.error("STOP NOT RECORDED (no reply sent): %s", exc)
+            return empty()
+        note("sms_opt_out", "sms")
         return empty()
     try:
         key = _sender_key(store)
         texter = store.texter(key)
-        if is_opt_in(body, opt_out_type):
+        opting_in = is_opt_in(body, opt_out_type)
+        if opting_in:
             store.set_opted_out(key, False)
             texter = Texter(False, texter.language if texter else None)
+            note("sms_opt_in", "sms", language=texter.language or "")
+        if texter is not None and texter.opted_out:
+            return empty()
+        if not _may_reply(store, key, body, texter, opting_in):
+            return empty()
     except StoreError as exc:
         # Without the opt-out status, silence is the only safe answer.
         log.error("could not read a texter; no reply sent: %s", exc)
         return empty()
-    if texter is not None and texter.opted_out:
-        return empty()
     catalog = current_catalog()
     if catalog is None:
         return reply(last_resort(texter.language if texter else None).text)
+    unreadable = _unreadable()
+    if unreadable:
+        lang = catalog.language(texter.language if texter else None)
+        note("sms_unreadable", "sms", language=lang.code, outcome=unreadable)
+        return reply(compose(lang, lang.text[unreadable]))
     answer = answer_text(catalog, texter, body, resubscribed=is_opt_in(body, opt_out_type))
     if texter is None or texter.language != answer.language:
         try:
             store.set_language(key, answer.language)
         except StoreError as exc:
             log.error("could not record a texter's language: %s", exc)
+    note("sms_answered", "sms", language=answer.language, topic=answer.topic,
+         outcome=answer.kind)
     return reply(answer.body)
+
+
+@bp.post("/status")
+def message_status() -> Response:
+    """Twilio's message status callback (for "text me this"): the outcome, counted."""
+    note("sms_status", "sms", language=request.args.get("lang", "")[:10],
+         topic=request.args.get("topic", "")[:64],
+         outcome=request.form.get("MessageStatus", "")[:20],
+         code=request.form.get("ErrorCode", "")[:8])
+    return empty()
+
+
+def _may_reply(store: Store, key: str, body: str, texter: Texter | None,
+               opting_in: bool) -> bool:
+    """The loop guard (not for START: its confirmation is always due), then the hourly
+    reply limit. False means silence, counted as a usage event."""
+    language = (texter.language or "") if texter else ""
+    verdict = REPLY if opting_in else store.screen_text(key, text_digest_of(
+        body.strip().casefold()))
+    if verdict != REPLY:
+        note("sms_held", "sms", language=language, outcome=verdict)
+        return False
+    limit = count(current_app.config, "VOICELINE_SMS_REPLIES_PER_HOUR")
+    if not store.take(key, "sms_reply", limit, timedelta(hours=1)):
+        note("sms_held", "sms", language=language, outcome="limit")
+        return False
+    return True
+
+
+def _unreadable() -> str:
+    """Why the line cannot answer this text (the [text] key to answer with), or nothing."""
+    if len(request.form.get("Body", "")) > MAX_BODY:
+        return "too_long"
+    media = request.form.get("NumMedia", "0")[:4]
+    return "media" if media.isdigit() and int(media) > 0 else ""
 
 
 @bp.errorhandler(Exception)
@@ -109,8 +166,7 @@ def apologise(error: Exception):
 
 
 def _sender_key(store: Store) -> str:
-    secret = current_app.config.get("VOICELINE_HASH_SECRET") or store.hash_secret()
-    return number_key(secret, request.form.get("From", "")[:64])
+    return key_of(request.form.get("From", "")[:64])
 
 
 # ------------------------------------------------------------------------ deciding a reply
@@ -123,31 +179,34 @@ def answer_text(catalog: Catalog, texter: Texter | None, body: str,
     for other in catalog.flow.languages:
         chosen = catalog.languages[other]
         if words in {normalise(w) for w in chosen.words}:
-            return TextAnswer(compose_menu(catalog, chosen, chosen.text["language_set"]), other)
+            return TextAnswer(compose_menu(catalog, chosen, chosen.text["language_set"]), other,
+                              "language")
         if texter is None and words in {normalise(g) for g in chosen.greetings}:
             code = other  # "hola" as a first text: answer in Spanish
     lang = catalog.languages[code]
     if resubscribed:
-        return TextAnswer(compose_menu(catalog, lang, lang.text["resubscribed"]), code)
+        return TextAnswer(compose_menu(catalog, lang, lang.text["resubscribed"]), code,
+                          "resubscribed")
     if words in HELP_WORDS or words in _command_words(catalog, "help"):
-        return TextAnswer(compose(lang, lang.text["help"]), code)
+        return TextAnswer(compose(lang, lang.text["help"]), code, "help")
     if texter is None:
-        return TextAnswer(compose_menu(catalog, lang, lang.text["welcome"]), code)
+        return TextAnswer(compose_menu(catalog, lang, lang.text["welcome"]), code, "welcome")
     if words in MENU_WORDS or words in _command_words(catalog, "main_menu") or \
             words in {normalise(g) for c in catalog.flow.languages
                       for g in catalog.languages[c].greetings}:
-        return TextAnswer(compose_menu(catalog, lang), code)
+        return TextAnswer(compose_menu(catalog, lang), code, "menu")
     if words.isdigit():
         number = int(words)
         if 1 <= number <= len(catalog.flow.topics):
-            return TextAnswer(compose_topic(lang, catalog.flow.topics[number - 1]), code)
-        return TextAnswer(compose_menu(catalog, lang, lang.text["unknown"]), code)
+            topic_id = catalog.flow.topics[number - 1]
+            return TextAnswer(compose_topic(lang, topic_id), code, "topic", topic_id)
+        return TextAnswer(compose_menu(catalog, lang, lang.text["unknown"]), code, "unknown")
     found = best_matches(body, _topic_phrases(catalog, lang))
     if len(found) == 1:
-        return TextAnswer(compose_topic(lang, found[0]), code)
+        return TextAnswer(compose_topic(lang, found[0]), code, "topic", found[0])
     if found:
-        return TextAnswer(compose_choices(catalog, lang, found[:3]), code)
-    return TextAnswer(compose_menu(catalog, lang, lang.text["unknown"]), code)
+        return TextAnswer(compose_choices(catalog, lang, found[:3]), code, "choices")
+    return TextAnswer(compose_menu(catalog, lang, lang.text["unknown"]), code, "unknown")
 
 
 def _command_words(catalog: Catalog, command: str) -> set[str]:

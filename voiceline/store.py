@@ -1,27 +1,40 @@
-"""The store: what the line remembers per texter (opt-out, language), keyed by a hash.
+"""The store: what the line remembers per phone number, keyed by a hash, on any instance.
 
 A phone number never reaches the database: ``number_key`` turns it into an HMAC-SHA256
-with a secret setting. ``SqlStore`` runs on SQLite or PostgreSQL through SQLAlchemy Core;
-``MemoryStore`` is the in-memory fake with the same interface, for tests.
+with a secret setting. Per number the line keeps the opt-out and language (``texters``),
+how many texts it sent in the current hour (``allowances``) and a loop guard
+(``text_guard``: a short keyed digest of the last text, never the text).
+
+``SqlStore`` runs on SQLite or PostgreSQL through SQLAlchemy Core. Every change to a
+number's row happens with that row locked (PostgreSQL: ``SELECT ... FOR UPDATE``; SQLite:
+``BEGIN IMMEDIATE``), so concurrent webhooks for one number are applied one after the
+other and the last one committed wins whole. ``MemoryStore`` is the in-memory fake with
+the same interface, for tests. The schema is made by the migrations (``voiceline db
+upgrade``); a SQLite database is upgraded when the app starts.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import logging
 import re
 import secrets
 import threading
-from dataclasses import dataclass
-from datetime import UTC, datetime
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
 import sqlalchemy as sa
-from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from flask import current_app
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import SQLAlchemyError
 
 from .errors import StoreError
 
+log = logging.getLogger(__name__)
 metadata = sa.MetaData()
+STORE_ERRORS = (SQLAlchemyError, OSError)
 
 texters = sa.Table(
     "texters", metadata,
@@ -29,6 +42,8 @@ texters = sa.Table(
     sa.Column("opted_out", sa.Boolean, nullable=False, default=False),
     sa.Column("language", sa.String(16), nullable=True),
     sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+    # Counts opt-out changes: the change committed last has the highest number.
+    sa.Column("opt_version", sa.Integer, nullable=False, default=0, server_default="0"),
 )
 
 line_secrets = sa.Table(
@@ -37,6 +52,31 @@ line_secrets = sa.Table(
     sa.Column("value", sa.String(128), nullable=False),
 )
 
+allowances = sa.Table(
+    "allowances", metadata,
+    sa.Column("number_key", sa.String(64), primary_key=True),
+    sa.Column("kind", sa.String(16), primary_key=True),  # "sms_reply", "text_me"
+    sa.Column("window_start", sa.DateTime(timezone=True), nullable=True),
+    sa.Column("used", sa.Integer, nullable=False, default=0),
+)
+
+text_guard = sa.Table(
+    "text_guard", metadata,
+    sa.Column("number_key", sa.String(64), primary_key=True),
+    sa.Column("digest", sa.String(16), nullable=False, default=""),
+    sa.Column("repeats", sa.Integer, nullable=False, default=0),
+    sa.Column("last_at", sa.DateTime(timezone=True), nullable=True),
+    sa.Column("muted_until", sa.DateTime(timezone=True), nullable=True),
+)
+
+# An auto-responder answering every reply loops with the line: the same text again and
+# again. The second identical text within the window gets no reply; the third mutes the
+# number for a while (and each further identical text extends the silence).
+LOOP_WINDOW = timedelta(minutes=10)
+LOOP_REPEATS = 3
+LOOP_SILENCE = timedelta(hours=1)
+REPLY, REPEAT, MUTED = "reply", "repeat", "muted"
+
 
 @dataclass(frozen=True)
 class Texter:
@@ -44,10 +84,26 @@ class Texter:
     language: str | None = None
 
 
+@dataclass(frozen=True)
+class Allowance:
+    window_start: datetime | None = None
+    used: int = 0
+
+
+@dataclass(frozen=True)
+class Guard:
+    digest: str = ""
+    repeats: int = 0
+    last_at: datetime | None = None
+    muted_until: datetime | None = None
+
+
 class Store(Protocol):
     def texter(self, key: str) -> Texter | None: ...
-    def set_opted_out(self, key: str, opted_out: bool) -> None: ...
+    def set_opted_out(self, key: str, opted_out: bool) -> int: ...
     def set_language(self, key: str, language: str) -> None: ...
+    def take(self, key: str, kind: str, limit: int, per: timedelta) -> bool: ...
+    def screen_text(self, key: str, digest: str) -> str: ...
     def hash_secret(self) -> str: ...
 
 
@@ -57,78 +113,212 @@ def number_key(secret: str, number: str) -> str:
     return hmac.new(secret.encode(), plain.encode(), hashlib.sha256).hexdigest()
 
 
+def text_digest(secret: str, body: str) -> str:
+    """A short keyed digest that tells identical texts apart without keeping them."""
+    return hmac.new(secret.encode(), b"text:" + body.encode(), hashlib.sha256).hexdigest()[:16]
+
+
 def _now() -> datetime:
     return datetime.now(UTC)
 
+
+def _aware(moment: datetime | None) -> datetime | None:
+    """SQLite hands back naive datetimes; everything here is UTC."""
+    if moment is not None and moment.tzinfo is None:
+        return moment.replace(tzinfo=UTC)
+    return moment
+
+
+# ------------------------------------------------------------------------- pure rules
+
+def use_allowance(row: Allowance, limit: int, per: timedelta, now: datetime
+                  ) -> tuple[Allowance, bool]:
+    """One more use of a per-number allowance of ``limit`` per ``per`` (a fixed window)."""
+    start = _aware(row.window_start)
+    if start is None or now - start >= per or start > now:
+        row = Allowance(now, 0)
+    if row.used >= limit:
+        return row, False
+    return replace(row, used=row.used + 1), True
+
+
+def screen(row: Guard, digest: str, now: datetime) -> tuple[Guard, str]:
+    """The loop guard's verdict on one text: REPLY, REPEAT (silent) or MUTED (silent)."""
+    last_at, muted_until = _aware(row.last_at), _aware(row.muted_until)
+    same = row.digest == digest and last_at is not None and now - last_at < LOOP_WINDOW
+    repeats = row.repeats + 1 if same else 1
+    if muted_until is not None and now < muted_until:
+        until = now + LOOP_SILENCE if same else muted_until
+        return Guard(digest, repeats, now, until), MUTED
+    if repeats >= LOOP_REPEATS:
+        return Guard(digest, repeats, now, now + LOOP_SILENCE), MUTED
+    return Guard(digest, repeats, now, None), REPEAT if repeats > 1 else REPLY
+
+
+# -------------------------------------------------------------------------- SQL store
 
 class SqlStore:
     """The store on a relational database (SQLite or PostgreSQL)."""
 
     def __init__(self, url: str):
-        options = {"pool_pre_ping": True}
+        self.url = url
         if url.startswith("sqlite"):
-            options = {"connect_args": {"timeout": 15}}
-        self.engine = sa.create_engine(url, **options)
+            self.engine = sa.create_engine(url, connect_args={"timeout": 5})
+            _immediate_transactions(self.engine)
+        else:
+            # Short timeouts: a webhook waiting on a dead database must still answer Twilio.
+            self.engine = sa.create_engine(url, pool_pre_ping=True, pool_timeout=3, connect_args={
+                "connect_timeout": 3, "options": "-c statement_timeout=5000 -c lock_timeout=3000"})
+        self._secret: str | None = None
 
-    def create_schema(self) -> None:
-        metadata.create_all(self.engine)
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    def upgrade(self) -> None:
+        """Create or migrate the schema to the newest version (``voiceline db upgrade``)."""
+        from .migrations import upgrade
+
+        upgrade(self.engine)
+
+    def is_current(self) -> bool:
+        from .migrations import is_current
+
+        return is_current(self.engine)
 
     def texter(self, key: str) -> Texter | None:
-        try:
-            with self.engine.connect() as conn:
-                row = conn.execute(sa.select(texters.c.opted_out, texters.c.language)
-                                   .where(texters.c.number_key == key)).first()
-        except SQLAlchemyError as exc:
-            raise StoreError(f"could not read a texter: {type(exc).__name__}") from None
+        with self._transaction("read a texter") as conn:
+            row = conn.execute(sa.select(texters.c.opted_out, texters.c.language)
+                               .where(texters.c.number_key == key)).first()
         return Texter(bool(row.opted_out), row.language) if row else None
 
-    def set_opted_out(self, key: str, opted_out: bool) -> None:
-        self._upsert(key, opted_out=opted_out)
+    def set_opted_out(self, key: str, opted_out: bool) -> int:
+        """Record an opt-out (or opt-in); returns the change's number (last one highest)."""
+        with self._transaction("record an opt-out") as conn:
+            row = self._locked(conn, texters, {"number_key": key},
+                               {"opted_out": False, "updated_at": _now(), "opt_version": 0})
+            version = row.opt_version + 1
+            conn.execute(texters.update().where(texters.c.number_key == key).values(
+                opted_out=opted_out, opt_version=version, updated_at=_now()))
+        return version
 
     def set_language(self, key: str, language: str) -> None:
-        self._upsert(key, language=language)
+        with self._transaction("record a language") as conn:
+            self._locked(conn, texters, {"number_key": key},
+                         {"opted_out": False, "updated_at": _now(), "opt_version": 0})
+            conn.execute(texters.update().where(texters.c.number_key == key).values(
+                language=language, updated_at=_now()))
 
-    def _upsert(self, key: str, **values) -> None:
-        values["updated_at"] = _now()
-        try:
-            with self.engine.begin() as conn:
-                done = conn.execute(texters.update().where(texters.c.number_key == key)
-                                    .values(**values)).rowcount
-                if not done:
-                    try:
-                        with conn.begin_nested():
-                            conn.execute(texters.insert().values(
-                                number_key=key, **{"opted_out": False, **values}))
-                    except IntegrityError:  # another worker inserted it first
-                        conn.execute(texters.update().where(texters.c.number_key == key)
-                                     .values(**values))
-        except SQLAlchemyError as exc:
-            raise StoreError(f"could not write a texter: {type(exc).__name__}") from None
+    def take(self, key: str, kind: str, limit: int, per: timedelta) -> bool:
+        """Use one of a number's ``limit`` per ``per``; False when none is left."""
+        where = {"number_key": key, "kind": kind}
+        with self._transaction("count a text") as conn:
+            row = self._locked(conn, allowances, where, {"used": 0})
+            new, allowed = use_allowance(Allowance(row.window_start, row.used), limit, per,
+                                         _now())
+            conn.execute(allowances.update().where(_matches(allowances, where)).values(
+                window_start=new.window_start, used=new.used))
+        return allowed
+
+    def screen_text(self, key: str, digest: str) -> str:
+        with self._transaction("check for a reply loop") as conn:
+            row = self._locked(conn, text_guard, {"number_key": key},
+                               {"digest": "", "repeats": 0})
+            new, verdict = screen(Guard(row.digest, row.repeats, row.last_at, row.muted_until),
+                                  digest, _now())
+            conn.execute(text_guard.update().where(text_guard.c.number_key == key).values(
+                digest=new.digest, repeats=new.repeats, last_at=new.last_at,
+                muted_until=new.muted_until))
+        return verdict
 
     def hash_secret(self) -> str:
         """A secret generated once and kept in the database, used when none is configured."""
-        try:
-            with self.engine.begin() as conn:
-                query = sa.select(line_secrets.c.value).where(line_secrets.c.name == "hash")
-                value = conn.execute(query).scalar()
-                if value is None:
-                    try:
-                        with conn.begin_nested():
-                            conn.execute(line_secrets.insert().values(
-                                name="hash", value=secrets.token_hex(32)))
-                    except IntegrityError:
-                        pass
-                    value = conn.execute(query).scalar()
-                return value
-        except SQLAlchemyError as exc:
-            raise StoreError(f"could not read the hash secret: {type(exc).__name__}") from None
+        if self._secret is None:
+            with self._transaction("read the hash secret") as conn:
+                self._locked(conn, line_secrets, {"name": "hash"},
+                             {"value": secrets.token_hex(32)})
+                self._secret = conn.execute(sa.select(line_secrets.c.value)
+                                            .where(line_secrets.c.name == "hash")).scalar_one()
+        return self._secret
 
+    def ping(self) -> None:
+        """Raise StoreError unless the database answers ``SELECT 1`` (for /healthz). On the
+        raw connection: a transaction here would BEGIN IMMEDIATE (take SQLite's write lock)."""
+        try:
+            connection = self.engine.raw_connection()
+            try:
+                connection.cursor().execute("SELECT 1")
+            finally:
+                connection.close()
+        except (*STORE_ERRORS, self.engine.dialect.loaded_dbapi.Error) as exc:
+            raise StoreError(f"could not reach the database: {type(exc).__name__}") from None
+
+    def _transaction(self, doing: str):
+        return _Transaction(self.engine, doing)
+
+    def _locked(self, conn, table: sa.Table, key: dict, defaults: dict):
+        """The row at ``key``, created if missing, locked until the transaction ends."""
+        insert = (postgresql.insert if self.dialect == "postgresql" else sqlite.insert)(table)
+        conn.execute(insert.values(**key, **defaults).on_conflict_do_nothing())
+        query = sa.select(table).where(_matches(table, key))
+        if self.dialect == "postgresql":
+            query = query.with_for_update()
+        return conn.execute(query).one()
+
+
+class _Transaction:
+    """``engine.begin()`` that turns any database failure into a StoreError naming the act."""
+
+    def __init__(self, engine: sa.Engine, doing: str):
+        self.engine, self.doing, self.context = engine, doing, None
+
+    def __enter__(self):
+        try:
+            self.context = self.engine.begin()
+            return self.context.__enter__()
+        except STORE_ERRORS as exc:
+            raise StoreError(f"could not {self.doing}: {type(exc).__name__}") from None
+
+    def __exit__(self, kind, exc, traceback):
+        try:
+            self.context.__exit__(kind, exc, traceback)
+        except STORE_ERRORS as error:
+            raise StoreError(f"could not {self.doing}: {type(error).__name__}") from None
+        if isinstance(exc, STORE_ERRORS):
+            # Only the error's type: its text may quote the statement's parameters.
+            raise StoreError(f"could not {self.doing}: {type(exc).__name__}") from None
+        return False
+
+
+def _matches(table: sa.Table, key: dict):
+    return sa.and_(*(table.c[name] == value for name, value in key.items()))
+
+
+def _immediate_transactions(engine: sa.Engine) -> None:
+    """SQLite: every transaction takes the write lock at its start (``BEGIN IMMEDIATE``).
+
+    Writers then queue on the busy timeout instead of failing when two transactions that
+    read first both try to write, and migrations run one process at a time.
+    """
+    @sa.event.listens_for(engine, "connect")
+    def _no_driver_transactions(dbapi_connection, record):
+        dbapi_connection.isolation_level = None
+
+    @sa.event.listens_for(engine, "begin")
+    def _begin_immediate(conn):
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+# ------------------------------------------------------------------------- memory fake
 
 class MemoryStore:
     """An in-memory store with SqlStore's interface, for tests. ``broken`` makes it fail."""
 
     def __init__(self):
         self.rows: dict[str, Texter] = {}
+        self.allowances: dict[tuple[str, str], Allowance] = {}
+        self.guards: dict[str, Guard] = {}
+        self.versions: dict[str, int] = {}
         self.broken = False
         self._secret = secrets.token_hex(32)
         self._lock = threading.Lock()
@@ -141,11 +331,13 @@ class MemoryStore:
         self._check()
         return self.rows.get(key)
 
-    def set_opted_out(self, key: str, opted_out: bool) -> None:
+    def set_opted_out(self, key: str, opted_out: bool) -> int:
         self._check()
         with self._lock:
             old = self.rows.get(key, Texter())
             self.rows[key] = Texter(opted_out, old.language)
+            self.versions[key] = self.versions.get(key, 0) + 1
+            return self.versions[key]
 
     def set_language(self, key: str, language: str) -> None:
         self._check()
@@ -153,24 +345,70 @@ class MemoryStore:
             old = self.rows.get(key, Texter())
             self.rows[key] = Texter(old.opted_out, language)
 
+    def take(self, key: str, kind: str, limit: int, per: timedelta) -> bool:
+        self._check()
+        with self._lock:
+            row = self.allowances.get((key, kind), Allowance())
+            self.allowances[(key, kind)], allowed = use_allowance(row, limit, per, _now())
+            return allowed
+
+    def screen_text(self, key: str, digest: str) -> str:
+        self._check()
+        with self._lock:
+            self.guards[key], verdict = screen(self.guards.get(key, Guard()), digest, _now())
+            return verdict
+
     def hash_secret(self) -> str:
+        self._check()
         return self._secret
+
+    def ping(self) -> None:
+        self._check()
+
+
+# --------------------------------------------------------------------------- app setup
+
+def current_store() -> Store:
+    return current_app.extensions["voiceline_store"]
+
+
+def key_of(number: str) -> str:
+    """A number's key for the current app: the hash secret setting, else the database's."""
+    secret = current_app.config.get("VOICELINE_HASH_SECRET") or current_store().hash_secret()
+    return number_key(secret, number[:64])
+
+
+def text_digest_of(body: str) -> str:
+    secret = current_app.config.get("VOICELINE_HASH_SECRET") or current_store().hash_secret()
+    return text_digest(secret, body)
 
 
 def init_app(app) -> None:
-    """Open the store named by DATABASE_URL (a SQLite file in the instance folder by default)."""
+    """Open the store named by DATABASE_URL (a SQLite file in the instance folder by default).
+
+    A SQLite database is migrated here, so the line runs with no extra step; PostgreSQL is
+    migrated by ``voiceline db upgrade`` (the Procfile's release step), and only checked.
+    Usage events go to the same database (see ``events``).
+    """
+    from . import events
     from .settings import normalise_database_url
 
     store = app.config.get("VOICELINE_STORE")
     if store is None:
-        url = app.config.get("DATABASE_URL")
-        if not url:
-            app.instance_path and __import__("os").makedirs(app.instance_path, exist_ok=True)
-            url = f"sqlite:///{app.instance_path}/voiceline.sqlite3"
+        url = app.config.get("DATABASE_URL") or f"sqlite:///{app.instance_path}/voiceline.sqlite3"
         store = SqlStore(normalise_database_url(url))
-        try:
-            store.create_schema()
-        except SQLAlchemyError as exc:
-            app.logger.error("database not reachable at start-up (%s); texts will get no "
-                             "reply until it is", type(exc).__name__)
+        _prepare_schema(app, store)
     app.extensions["voiceline_store"] = store
+    events.init_app(app, store)
+
+
+def _prepare_schema(app, store: SqlStore) -> None:
+    try:
+        if store.dialect == "sqlite":
+            store.upgrade()
+        elif not store.is_current():
+            app.logger.error("the database schema is not up to date: run `voiceline db "
+                             "upgrade` (the Procfile's release step does)")
+    except STORE_ERRORS as exc:
+        app.logger.error("database not reachable at start-up (%s); texts will get no reply "
+                         "until it is", type(exc).__name__)

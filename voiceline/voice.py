@@ -3,7 +3,10 @@
 Twilio posts ``/voice`` when a call comes in and ``/voice/answer`` for each key, spoken
 request or silence; the flow engine decides and this module renders. No database is
 touched here: the catalog is already in memory, and the call's state is in the URL.
-Whatever goes wrong, the caller hears words and a way forward, never an HTTP 500.
+(The one exception is "text me this", which must read the caller's opt-out; see
+``textme``.) Usage events are queued, never written in the request. Whatever goes wrong,
+the caller hears words and a way forward, never an HTTP 500. ``/voice/status`` takes
+Twilio's call status callback.
 """
 
 from __future__ import annotations
@@ -15,8 +18,11 @@ from twilio.twiml.voice_response import Gather as GatherVerb
 from twilio.twiml.voice_response import VoiceResponse
 from werkzeug.exceptions import HTTPException
 
+from . import textme
+from .audio import recording_url
 from .catalog import Catalog, Language
 from .content import current_catalog
+from .events import note
 from .fallback import last_resort
 from .flow import (
     CallerInput,
@@ -24,6 +30,7 @@ from .flow import (
     Gather,
     Speech,
     Step,
+    after_text,
     answer,
     end_call,
     resume,
@@ -40,16 +47,17 @@ SPEECH_RATE = "90%"  # a little slower than default: many callers are older or h
 MAX_HINTS = 400
 
 
-def twiml(response: VoiceResponse) -> Response:
+def twiml(response: VoiceResponse | str) -> Response:
     return Response(str(response), mimetype="text/xml")
 
 
 @bp.post("")
 def incoming_call() -> Response:
     catalog = current_catalog()
+    note("call_started", "voice")
     if catalog is None:
         return twiml(render_last_resort(None))
-    return twiml(render_step(start_call(catalog), catalog))
+    return twiml(rendered(start_call(catalog), catalog))
 
 
 @bp.post("/answer")
@@ -63,7 +71,34 @@ def answer_caller() -> Response:
         speech=request.form.get("SpeechResult", "")[:500],
         confidence=_confidence(request.form.get("Confidence")),
     )
-    return twiml(render_step(answer(catalog, state, given), catalog))
+    step = answer(catalog, state, given)
+    if step.send_text:
+        step = _text_me(catalog, state, step.send_text)
+    _note_happened(step)
+    return twiml(rendered(step, catalog))
+
+
+def _text_me(catalog: Catalog, state: CallState, topic_id: str) -> Step:
+    """Text the topic to the number calling (the caller's From), then say how it went."""
+    lang = catalog.language(state.lang)
+    outcome = textme.send_topic(lang, topic_id, request.form.get("From", "")[:64],
+                                request.form.get("To", "")[:64])
+    return after_text(catalog, state, outcome)
+
+
+def _note_happened(step: Step) -> None:
+    for happened in step.happened:
+        note(happened.kind, "voice", language=happened.lang, topic=happened.topic,
+             outcome=happened.outcome)
+
+
+@bp.post("/status")
+def call_status() -> Response:
+    """Twilio's call status callback: how the call ended and how long it took, counted."""
+    duration = request.form.get("CallDuration", "")[:9]
+    note("call_status", "voice", outcome=request.form.get("CallStatus", "")[:20],
+         seconds=int(duration) if duration.isdigit() else None)
+    return twiml(VoiceResponse())
 
 
 @bp.post("/menu")
@@ -72,7 +107,7 @@ def offer_menu() -> Response:
     catalog = current_catalog()
     if catalog is None:
         return twiml(render_last_resort(request.args.get("lang")))
-    return twiml(render_step(resume(catalog, CallState.from_query(request.args)), catalog))
+    return twiml(rendered(resume(catalog, CallState.from_query(request.args)), catalog))
 
 
 @bp.errorhandler(Exception)
@@ -89,7 +124,9 @@ def apologise(error: Exception):
         lang = catalog.language(lang_code)
         sorry = Speech(lang.code, lang.call["error"], "call.error")
         if request.args.get("err"):  # a second failure in a row: end kindly, not loop
-            return twiml(render_step(end_call(lang, sorry), catalog))
+            ending = end_call(lang, sorry, how="error")
+            _note_happened(ending)
+            return twiml(render_step(ending, catalog))
         response = VoiceResponse()
         for speech in (sorry, Speech(lang.code, lang.call["disclaimer"], "call.disclaimer")):
             add_speech(response, speech, catalog)
@@ -109,6 +146,36 @@ def render_last_resort(lang_code: str | None) -> VoiceResponse:
         response.say(text, voice=words.voice, language=words.speech_tag)
     response.hangup()
     return response
+
+
+class RenderedSteps:
+    """``render_step``'s TwiML text, remembered per step: a menu or a topic sounds the same
+    to every caller, and building TwiML costs more than all the rest of a webhook. Kept
+    per app (its voice settings) and per catalog: a reloaded catalog starts afresh."""
+
+    LIMIT = 4096  # steps remembered; a full memory starts again (states are few in use)
+
+    def __init__(self):
+        self.catalog: Catalog | None = None
+        self.texts: dict[tuple[Step, str], str] = {}
+
+    def get(self, step: Step, catalog: Catalog) -> str:
+        if catalog is not self.catalog:
+            self.catalog, self.texts = catalog, {}
+        key = (step, request.script_root)  # url_for's paths depend on where the app is mounted
+        text = self.texts.get(key)
+        if text is None:
+            if len(self.texts) >= self.LIMIT:
+                self.texts = {}
+            text = self.texts[key] = str(render_step(step, catalog))
+        return text
+
+
+def rendered(step: Step, catalog: Catalog) -> str:
+    steps = current_app.extensions.get("voiceline_rendered_steps")
+    if steps is None:
+        steps = current_app.extensions["voiceline_rendered_steps"] = RenderedSteps()
+    return steps.get(step, catalog)
 
 
 def render_step(step: Step, catalog: Catalog) -> VoiceResponse:
@@ -141,11 +208,11 @@ def _gather_verb(gather: Gather, catalog: Catalog, action: str) -> GatherVerb:
 
 
 def add_speech(parent, speech: Speech, catalog: Catalog) -> None:
-    """A recorded file when the operator left one for this prompt, otherwise <Say>."""
+    """A recorded file when the operator left a playable one for this prompt, else <Say>."""
     lang = catalog.language(speech.lang)
-    audio = lang.audio.get(speech.key) if speech.key else None
-    if audio is not None and audio.is_file():
-        parent.play(url_for("audio.prompt_audio", lang=lang.code, name=audio.name))
+    recording = recording_url(lang, speech.key)
+    if recording is not None:
+        parent.play(recording)
         return
     voice = voice_for(lang)
     if voice.startswith(SSML_VOICE_PREFIXES):

@@ -1,0 +1,244 @@
+"""The store on SQLite and PostgreSQL: schema by migration, opt-outs, limits, privacy."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta
+
+import pytest
+import sqlalchemy as sa
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+
+from voiceline import create_app, db_cli
+from voiceline.events import events
+from voiceline.migrations import current, head
+from voiceline.store import (
+    LOOP_SILENCE,
+    LOOP_WINDOW,
+    MUTED,
+    REPEAT,
+    REPLY,
+    Allowance,
+    Guard,
+    SqlStore,
+    Texter,
+    metadata,
+    number_key,
+    screen,
+    use_allowance,
+)
+from voiceline.testing import FlaskTransport, SimulatedCall, SimulatedTexter
+
+NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
+HOUR = timedelta(hours=1)
+
+
+@pytest.fixture
+def store(database_url):
+    store = SqlStore(database_url)
+    yield store
+    store.engine.dispose()
+
+
+def table_names(engine: sa.Engine) -> set[str]:
+    return set(sa.inspect(engine).get_table_names())
+
+
+def test_opt_out_and_language_are_kept_per_key(store):
+    assert store.texter("a") is None
+    store.set_language("a", "es")
+    store.set_opted_out("a", True)
+    store.set_opted_out("b", False)
+    assert store.texter("a") == Texter(True, "es")
+    assert store.texter("b") == Texter(False, None)
+    store.set_opted_out("a", False)
+    assert store.texter("a") == Texter(False, "es")
+
+
+def test_each_opt_out_change_gets_a_higher_number(store):
+    numbers = [store.set_opted_out("a", flag) for flag in (True, False, True)]
+    assert numbers == sorted(numbers) and len(set(numbers)) == 3
+
+
+def test_the_generated_hash_secret_is_made_once_and_shared(database_url):
+    first, second = (SqlStore(database_url)
+                     for _ in range(2))
+    try:
+        assert first.hash_secret() == second.hash_secret()
+        assert len(first.hash_secret()) >= 64
+    finally:
+        first.engine.dispose()
+        second.engine.dispose()
+
+
+def test_allowances_are_counted_per_number_and_kind(store):
+    assert [store.take("a", "text_me", 3, HOUR) for _ in range(4)] == [True] * 3 + [False]
+    assert store.take("b", "text_me", 3, HOUR)
+    assert store.take("a", "sms_reply", 3, HOUR)
+
+
+def test_the_loop_guard_is_kept_in_the_database(store):
+    assert [store.screen_text("a", "d1") for _ in range(3)] == [REPLY, REPEAT, MUTED]
+    assert store.screen_text("a", "d2") == MUTED
+    assert store.screen_text("b", "d1") == REPLY
+
+
+# ------------------------------------------------------------------------ the pure rules
+
+ALLOWANCE_CASES = [
+    # (window start, used, limit, now, allowed, used after)
+    (None, 0, 3, NOW, True, 1),
+    (NOW, 2, 3, NOW + timedelta(minutes=59), True, 3),
+    (NOW, 3, 3, NOW + timedelta(minutes=59), False, 3),
+    (NOW, 3, 3, NOW + HOUR, True, 1),  # a new hour
+    (NOW.replace(tzinfo=None), 3, 3, NOW + HOUR, True, 1),  # SQLite's naive time
+    (NOW + HOUR, 3, 3, NOW, True, 1),  # a clock that went back does not lock anyone out
+    (None, 0, 0, NOW, False, 0),  # a limit of 0 allows nothing
+]
+
+
+@pytest.mark.parametrize("start,used,limit,now,allowed,after", ALLOWANCE_CASES)
+def test_an_allowance_is_a_fixed_window(start, used, limit, now, allowed, after):
+    row, ok = use_allowance(Allowance(start, used), limit, HOUR, now)
+    assert ok is allowed and row.used == after
+
+
+def guard_run(gaps: list[timedelta], digests: str) -> list[str]:
+    row, moment, verdicts = Guard(), NOW, []
+    for gap, digest in zip(gaps, digests, strict=True):
+        moment += gap
+        row, verdict = screen(row, digest, moment)
+        verdicts.append(verdict)
+    return verdicts
+
+
+MINUTE = timedelta(minutes=1)
+GUARD_CASES = [
+    ([MINUTE] * 3, "aaa", [REPLY, REPEAT, MUTED]),
+    ([MINUTE] * 4, "abab", [REPLY] * 4),  # a conversation, not a loop
+    ([MINUTE, LOOP_WINDOW, LOOP_WINDOW], "aaa", [REPLY] * 3),  # the same text, far apart
+    ([MINUTE] * 4, "aaab", [REPLY, REPEAT, MUTED, MUTED]),  # muted means all texts
+    ([MINUTE, MINUTE, MINUTE, LOOP_SILENCE], "aaab", [REPLY, REPEAT, MUTED, REPLY]),
+    # each identical text during the silence extends it
+    ([MINUTE] * 3 + [9 * MINUTE] * 6 + [11 * MINUTE], "aaaaaaaaab",
+     [REPLY, REPEAT] + [MUTED] * 8),
+]
+
+
+@pytest.mark.parametrize("gaps,digests,verdicts", GUARD_CASES)
+def test_the_loop_guard_answers_once_then_falls_silent(gaps, digests, verdicts):
+    assert guard_run(gaps, digests) == verdicts
+
+
+@pytest.mark.parametrize("number", ["+15005550009", "+1 (500) 555-0009", "+1.500.555.0009"])
+def test_a_number_has_one_key_however_it_is_written(number):
+    assert number_key("s", number) == number_key("s", "+15005550009")
+    assert number_key("other", number) != number_key("s", number)
+    assert "5005550009" not in number_key("s", number)
+
+
+# ----------------------------------------------------------------------------- migrations
+
+def test_upgrade_makes_every_table_from_nothing_and_again_is_harmless(empty_database_url):
+    store = SqlStore(empty_database_url)
+    try:
+        assert not store.is_current()
+        store.upgrade()
+        store.upgrade()
+        assert store.is_current() and current(store.engine) == head()
+        assert {"texters", "line_secrets", "allowances", "text_guard", "events"} <= \
+            table_names(store.engine)
+    finally:
+        store.engine.dispose()
+
+
+def test_the_migrations_make_exactly_the_tables_the_code_uses(database_url):
+    engine = sa.create_engine(database_url)
+    try:
+        assert events.name in metadata.tables
+        with engine.connect() as conn:
+            diff = compare_metadata(MigrationContext.configure(conn), metadata)
+        assert diff == []
+    finally:
+        engine.dispose()
+
+
+def test_a_database_from_before_migrations_is_adopted_with_its_opt_outs(empty_database_url):
+    engine = sa.create_engine(empty_database_url)
+    with engine.begin() as conn:  # the first release's schema, made by create_all
+        conn.execute(sa.text("CREATE TABLE texters (number_key VARCHAR(64) PRIMARY KEY, "
+                             "opted_out BOOLEAN NOT NULL, language VARCHAR(16), "
+                             "updated_at TIMESTAMP NOT NULL)"))
+        conn.execute(sa.text("CREATE TABLE line_secrets (name VARCHAR(64) PRIMARY KEY, "
+                             "value VARCHAR(128) NOT NULL)"))
+        conn.execute(sa.text("INSERT INTO texters VALUES ('k', TRUE, 'es', "
+                             "CURRENT_TIMESTAMP)"))
+    engine.dispose()
+    store = SqlStore(str(engine.url))
+    try:
+        store.upgrade()
+        assert store.texter("k") == Texter(True, "es")
+        assert store.set_opted_out("k", False) == 1
+    finally:
+        store.engine.dispose()
+
+
+def test_a_new_sqlite_line_needs_no_upgrade_step(config, tmp_path, signer, closing):
+    app = closing(create_app({**config,
+                              "DATABASE_URL": f"sqlite:///{tmp_path / 'new.sqlite3'}"}))
+    texter = SimulatedTexter(FlaskTransport(app.test_client()), signer)
+    assert texter.send("hi") is not None
+    assert app.extensions["voiceline_store"].is_current()
+
+
+def test_the_upgrade_command_says_what_it_did(config, empty_database_url, closing):
+    app = closing(create_app({**config, "DATABASE_URL": empty_database_url}))
+    result = app.test_cli_runner().invoke(db_cli.db, ["upgrade"])
+    assert result.exit_code == 0, result.output
+    assert "up to date" in result.output
+    assert app.extensions["voiceline_store"].is_current()
+
+
+def test_the_upgrade_command_fails_in_one_sentence_without_the_password(config, closing):
+    url = "postgresql://postgres:hunter2@127.0.0.1:9/nowhere"
+    app = closing(create_app({**config, "DATABASE_URL": url}))
+    result = app.test_cli_runner().invoke(db_cli.db, ["upgrade"])
+    assert result.exit_code == 1
+    assert "could not upgrade the database" in result.output
+    assert "hunter2" not in result.output and "Traceback" not in result.output
+
+
+# -------------------------------------------------------------------------------- privacy
+
+def test_after_a_conversation_no_table_holds_the_number_or_a_text(make_app, signer,
+                                                                  no_network):
+    number = "+15005550123"
+    secret_words = "my neck hurts since the accident"
+    app = make_app(TWILIO_ACCOUNT_SID="AC" + "0" * 32)
+    no_network.post(re.compile(r"https://api\.twilio\.com/.*/Messages\.json"), status=201,
+                    json={"sid": "SM" + "0" * 32, "status": "queued"})
+    transport = FlaskTransport(app.test_client())
+    texter = SimulatedTexter(transport, signer, number=number)
+    for body in ("hi", "ES", "4", secret_words, "STOP", "START", "1", "1", "1"):
+        texter.send(body)
+    call = SimulatedCall(transport, signer, caller=number)
+    call.start()
+    call.press("1")
+    for key in ("2", "1", "4", "3"):  # a topic, then "text me this", then end
+        call.press(key)
+    assert len(no_network.calls) == 1
+    app.extensions["voiceline_events"].flush()
+
+    engine = app.extensions["voiceline_store"].engine
+    dump = []
+    with engine.connect() as conn:
+        for name in table_names(engine):
+            dump += [" ".join(map(str, row)) for row in conn.execute(sa.text(
+                f"SELECT * FROM {name}"))]
+    everything = "\n".join(dump)
+    for digits in ("15005550123", "5005550123", "555-0123", "5550123"):
+        assert digits not in everything
+    assert secret_words not in everything and "accident" not in everything
+    assert number_key("test-hash-secret", number) in everything  # the hash stands in
+    assert "topic_texted" in everything and "sms_opt_out" in everything  # events were kept

@@ -1,0 +1,250 @@
+"""Usage events: what happened on the line, for the operators' reports, with no caller identity.
+
+An event holds a channel (voice or sms), a kind (call_started, topic_heard, sms_opt_out,
+...), the language, the time and a few details (topic id, outcome, seconds, Twilio error
+code) -- never a phone number, a number's hash or a message body. Every field is cleaned
+to a short word, so nothing else fits in.
+
+Writing an event must never slow or break a webhook: ``SqlEventLog.record`` only puts the
+event on a bounded queue; a background thread per process (started lazily, so it works
+after gunicorn forks its workers) writes batches to the database. When the queue is full
+or the database is down, events are dropped, counted and logged; nothing waits.
+``MemoryEventLog`` is the in-memory fake with the same interface, for tests.
+"""
+
+from __future__ import annotations
+
+import atexit
+import logging
+import os
+import queue
+import re
+import threading
+import time
+import weakref
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Protocol
+
+import sqlalchemy as sa
+from flask import current_app
+
+from .store import STORE_ERRORS, metadata
+
+log = logging.getLogger(__name__)
+
+events = sa.Table(
+    "events", metadata,
+    sa.Column("id", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True,
+              autoincrement=True),
+    sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("channel", sa.String(8), nullable=False),
+    sa.Column("kind", sa.String(32), nullable=False),
+    sa.Column("language", sa.String(16), nullable=True),
+    sa.Column("topic", sa.String(64), nullable=True),
+    sa.Column("outcome", sa.String(32), nullable=True),
+    sa.Column("seconds", sa.Integer, nullable=True),
+    sa.Column("code", sa.String(8), nullable=True),
+    sa.Index("events_at", "at"),
+)
+
+CAPACITY = 1000  # events waiting to be written, per process
+BATCH = 200
+IDLE_EXIT = 5.0  # seconds: an idle writer thread ends; the next event starts another
+MAX_BACKOFF = 30.0
+PRUNE_EVERY = timedelta(hours=24)
+
+_WORD = re.compile(r"[^a-z_.-]")  # no digits: a number cannot hide in a word
+
+
+def _word(value: object, size: int) -> str:
+    return _WORD.sub("", str(value or "").lower())[:size]
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class Event:
+    kind: str
+    channel: str  # "voice" or "sms"
+    language: str = ""
+    topic: str = ""
+    outcome: str = ""
+    seconds: int | None = None
+    code: str = ""  # a Twilio error code, digits only
+    at: datetime = field(default_factory=_now)
+
+    def row(self) -> dict:
+        """The event as a database row, every field cleaned to what it may hold."""
+        seconds = self.seconds if isinstance(self.seconds, int) and self.seconds >= 0 else None
+        code = self.code if str(self.code).isdigit() else ""
+        return {"at": self.at, "channel": _word(self.channel, 8), "kind": _word(self.kind, 32),
+                "language": _word(self.language, 16) or None,
+                "topic": _word(self.topic, 64) or None,
+                "outcome": _word(self.outcome, 32) or None,
+                "seconds": min(seconds, 10**6) if seconds is not None else None,
+                "code": str(code)[:8] or None}
+
+
+class EventLog(Protocol):
+    def record(self, event: Event) -> None: ...
+    def prune(self, older_than_days: int) -> int: ...
+
+
+class SqlEventLog:
+    """Events written to the database by a background thread; ``record`` never waits."""
+
+    def __init__(self, engine: sa.Engine, capacity: int = CAPACITY, retention_days: int = 0):
+        self.engine = engine
+        self.capacity = capacity
+        self.retention_days = retention_days
+        self.written = self.dropped = 0
+        self._backoff = 0.0
+        self._last_prune: datetime | None = None
+        self._reset()
+        _LOGS.add(self)
+
+    def _reset(self) -> None:
+        """A fresh queue and no thread: at start, and in a process forked from this one."""
+        self._pid = os.getpid()
+        self._queue: queue.Queue[Event] = queue.Queue(self.capacity)
+        self._lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+        self._pending = 0  # queued or being written
+
+    def record(self, event: Event) -> None:
+        if self._pid != os.getpid():
+            self._reset()
+        with self._lock:
+            try:
+                self._queue.put_nowait(event)
+            except queue.Full:
+                self._drop(1, "the queue is full")
+                return
+            self._pending += 1
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name="voiceline-events",
+                                                daemon=True)
+                self._thread.start()
+
+    def flush(self, timeout: float = 5.0) -> bool:
+        """Wait until every queued event is written or dropped; False on timeout."""
+        deadline = time.monotonic() + timeout
+        while self._pending:
+            if time.monotonic() > deadline:
+                return False
+            time.sleep(0.01)
+        return True
+
+    def _run(self) -> None:
+        while True:
+            try:
+                first = self._queue.get(timeout=IDLE_EXIT)
+            except queue.Empty:
+                with self._lock:
+                    if self._queue.empty():
+                        self._thread = None
+                        return
+                continue
+            batch = [first]
+            while len(batch) < BATCH:
+                try:
+                    batch.append(self._queue.get_nowait())
+                except queue.Empty:
+                    break
+            try:
+                self._write(batch)
+            finally:
+                with self._lock:
+                    self._pending -= len(batch)
+            if self._backoff:
+                time.sleep(self._backoff)  # the database is down: let the queue absorb events
+
+    def _write(self, batch: list[Event]) -> None:
+        try:
+            with self.engine.begin() as conn:
+                conn.execute(events.insert(), [e.row() for e in batch])
+        except Exception as exc:  # noqa: BLE001 - the writer thread must survive anything
+            self._backoff = min(max(self._backoff * 2, 0.5), MAX_BACKOFF)
+            self._drop(len(batch), f"the database failed ({type(exc).__name__})")
+            return
+        self.written += len(batch)
+        self._backoff = 0.0
+        self._maybe_prune()
+
+    def _drop(self, count: int, why: str) -> None:
+        before, self.dropped = self.dropped, self.dropped + count
+        if before == 0 or before // 100 != self.dropped // 100:  # log, but not a flood
+            log.warning("usage events dropped because %s (%d dropped so far)", why,
+                        self.dropped)
+
+    def _maybe_prune(self) -> None:
+        if self.retention_days <= 0:
+            return
+        if self._last_prune and _now() - self._last_prune < PRUNE_EVERY:
+            return
+        self._last_prune = _now()
+        try:
+            self.prune(self.retention_days)
+        except STORE_ERRORS as exc:
+            log.warning("could not prune old usage events (%s)", type(exc).__name__)
+
+    def prune(self, older_than_days: int) -> int:
+        """Delete events older than ``older_than_days`` days; returns how many went."""
+        cutoff = _now() - timedelta(days=older_than_days)
+        with self.engine.begin() as conn:
+            if conn.dialect.name == "postgresql":  # not a webhook: no need to hurry
+                conn.execute(sa.text("SET LOCAL statement_timeout = 0"))
+            return conn.execute(events.delete().where(events.c.at < cutoff)).rowcount
+
+
+class MemoryEventLog:
+    """Events kept in a list, for tests."""
+
+    def __init__(self):
+        self.events: list[Event] = []
+
+    def record(self, event: Event) -> None:
+        self.events.append(event)
+
+    def flush(self, timeout: float = 5.0) -> bool:
+        return True
+
+    def prune(self, older_than_days: int) -> int:
+        cutoff = _now() - timedelta(days=older_than_days)
+        kept = [e for e in self.events if e.at >= cutoff]
+        gone, self.events = len(self.events) - len(kept), kept
+        return gone
+
+
+_LOGS: weakref.WeakSet[SqlEventLog] = weakref.WeakSet()
+
+
+@atexit.register
+def _flush_at_exit() -> None:
+    for event_log in list(_LOGS):
+        if event_log._pid == os.getpid():
+            event_log.flush(timeout=2.0)
+
+
+def note(kind: str, channel: str, **details) -> None:
+    """Record a usage event for the current app. Never raises, never waits."""
+    try:
+        current_app.extensions["voiceline_events"].record(Event(kind, channel, **details))
+    except Exception:  # noqa: BLE001 - counting must never break a webhook
+        log.warning("could not note a usage event", exc_info=True)
+
+
+def init_app(app, store) -> None:
+    """Events go where the store is: the same database, or memory for a memory store."""
+    from .settings import count
+
+    event_log = app.config.get("VOICELINE_EVENTS")
+    if event_log is None:
+        engine = getattr(store, "engine", None)
+        days = count(app.config, "VOICELINE_EVENT_RETENTION_DAYS")
+        event_log = (SqlEventLog(engine, retention_days=days) if engine is not None
+                     else MemoryEventLog())
+    app.extensions["voiceline_events"] = event_log
