@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import content, settings, store
 
@@ -26,12 +27,19 @@ def create_app(test_config: dict | None = None) -> Flask:
     content.init_app(app)
     store.init_app(app)
 
-    from . import audio, health, sms, voice
+    from . import audio, fallback, health, observability, sms, voice
+
+    observability.init_app(app)
 
     app.register_blueprint(voice.bp)
     app.register_blueprint(sms.bp)
     app.register_blueprint(audio.bp)
     app.register_blueprint(health.bp)
+    app.register_blueprint(fallback.bp)
+    proxies = settings.count(app.config, "VOICELINE_TRUSTED_PROXIES")
+    if proxies:
+        # Behind a router or nginx: the scheme and host Twilio signed are in X-Forwarded-*.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
     if settings.is_dev_mode(app.config) and not app.config.get("TWILIO_AUTH_TOKEN"):
         app.logger.warning("DEVELOPMENT MODE: webhook signatures are NOT checked. Never "
                            "point a real Twilio number at this server.")

@@ -26,6 +26,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("TWILIO_AUTH_TOKEN", "Auth token of the Twilio account; verifies every webhook "
             "signature. Required unless VOICELINE_DEV_MODE=1."),
     Setting("TWILIO_ACCOUNT_SID", "Account SID of the Twilio account (for REST calls)."),
+    Setting("TWILIO_API_KEY", "An API key SID (SK...) for REST calls, instead of the auth "
+            "token (`voiceline twilio configure`); needs TWILIO_API_SECRET."),
+    Setting("TWILIO_API_SECRET", "The secret of TWILIO_API_KEY."),
     Setting("DATABASE_URL", "Where opt-outs and language choices live: sqlite:///path or "
             "postgresql://... Default: a SQLite file in the instance folder."),
     Setting("PUBLIC_BASE_URL", "The https address Twilio calls, e.g. https://line.example.org. "
@@ -42,7 +45,33 @@ SETTINGS: tuple[Setting, ...] = (
             "(e.g. Polly.Lupe)."),
     Setting("VOICELINE_GATHER_TIMEOUT", "Seconds of silence before a menu is offered again.",
             "8"),
+    Setting("TWILIO_MESSAGING_SERVICE_SID", "Messaging Service (MG...) that sends \"text me "
+            "this\" texts during a call. If set, it is used instead of VOICELINE_SMS_FROM."),
+    Setting("VOICELINE_SMS_FROM", "The line's number (E.164, e.g. +15551234567) that sends "
+            "\"text me this\" texts. Default: the number the caller dialled."),
+    Setting("VOICELINE_TEXTS_PER_HOUR", "\"Text me this\" texts one number may get per hour.",
+            "3"),
+    Setting("VOICELINE_SMS_REPLIES_PER_HOUR", "Replies one number may get per hour; texts "
+            "beyond it get no reply (a guard against loops and abuse).", "20"),
+    Setting("VOICELINE_EVENT_RETENTION_DAYS", "Days usage events are kept; older ones are "
+            "deleted (daily, and by `voiceline events prune`). 0 keeps them forever.", "90"),
+    Setting("VOICELINE_TRUSTED_PROXIES", "How many proxies in front of the line set "
+            "X-Forwarded-Proto/-Host/-For (1 behind a Procfile platform's router or nginx), "
+            "so that the address Twilio signed is seen without PUBLIC_BASE_URL. 0 (default) "
+            "trusts no such header.", "0"),
+    Setting("VOICELINE_METRICS_TOKEN", "Turns on /metrics (Prometheus), readable only with "
+            "the header `Authorization: Bearer <this token>`. Unset: /metrics does not exist."),
+    Setting("VOICELINE_PROMPTS_RELOAD_SECONDS", "How often, in seconds, each worker looks "
+            "for saved changes to the prompt files (and loads them if they pass the "
+            "check). 0 looks on every request.", "2"),
+    Setting("VOICELINE_AUDIO_BASE_URL", "Where recorded prompts are published, e.g. "
+            "https://cdn.example.org/voiceline-audio: calls then play BASE/<lang>/<file> "
+            "instead of the line serving prompts/<lang>/audio/<file> itself. Keep the files "
+            "in prompts/ too: that is how the line knows which prompts have a recording."),
 )
+COUNT_SETTINGS = ("VOICELINE_TEXTS_PER_HOUR", "VOICELINE_SMS_REPLIES_PER_HOUR",
+                  "VOICELINE_EVENT_RETENTION_DAYS", "VOICELINE_TRUSTED_PROXIES",
+                  "VOICELINE_PROMPTS_RELOAD_SECONDS")
 
 TRUE_WORDS = {"1", "true", "yes", "on"}
 
@@ -55,6 +84,12 @@ def from_environment(environ: dict[str, str] | None = None) -> dict[str, str | N
 
 def is_dev_mode(config) -> bool:
     return str(config.get("VOICELINE_DEV_MODE") or "0").strip().lower() in TRUE_WORDS
+
+
+def count(config, name: str) -> int:
+    """A whole-number setting (checked by ``validate``), or its default when unset."""
+    default = next(s.default for s in SETTINGS if s.name == name)
+    return int(str(config.get(name) or default).strip())
 
 
 def normalise_database_url(url: str) -> str:
@@ -79,7 +114,14 @@ def validate(config) -> None:
     if not 3 <= timeout <= 30:
         raise SettingsError("VOICELINE_GATHER_TIMEOUT must be a whole number of seconds "
                             "from 3 to 30.")
+    for name in COUNT_SETTINGS:
+        if not str(config.get(name) or "0").strip().isdigit():
+            raise SettingsError(f"{name} must be a whole number (0 or more).")
     base = config.get("PUBLIC_BASE_URL")
     if base and not base.startswith(("http://", "https://")):
         raise SettingsError("PUBLIC_BASE_URL must start with https:// (for example "
                             "https://line.example.org).")
+    audio = config.get("VOICELINE_AUDIO_BASE_URL")
+    if audio and not audio.startswith(("http://", "https://")):
+        raise SettingsError("VOICELINE_AUDIO_BASE_URL must start with https:// (for example "
+                            "https://cdn.example.org/voiceline-audio).")

@@ -1,0 +1,197 @@
+"""Observability: one JSON log line per webhook, and Prometheus metrics when turned on.
+
+Each request (but the health check and /metrics) logs one line of JSON on the
+``voiceline.requests`` logger, to stderr (the platform's log stream): route,
+status, duration, the call or message SID, the language, where the caller was (``at``)
+and where the answer leads (``next``, from the TwiML's Gather action), the topic and what
+happened (the usage events noted during the request). Never a phone number or a message
+body: every value is a route pattern, a number Flask computed, a SID of Twilio's shape
+(from signed requests only), or a word cleaned of digits, as usage events are.
+
+``/metrics`` (Prometheus text format) exists only when ``VOICELINE_METRICS_TOKEN`` is set
+and answers only ``Authorization: Bearer <token>`` (401 otherwise; 404 when off). It
+counts requests by route, method and status, with a duration histogram per route. Under
+gunicorn each worker is a process: gunicorn.conf.py sets ``PROMETHEUS_MULTIPROC_DIR`` so
+every worker counts into shared files and any worker's /metrics reports them all.
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+import logging
+import os
+import re
+import sys
+import time
+
+from flask import Flask, Request, Response, abort, current_app, g, has_request_context, request
+from werkzeug.exceptions import HTTPException
+
+REQUEST_LOG = logging.getLogger("voiceline.requests")
+NOT_LOGGED = ("/healthz", "/metrics")
+SID = re.compile(r"^(CA|SM|MM)[0-9a-f]{32}$")
+NOT_A_WORD = re.compile(r"[^a-z_.,-]")  # no digits: a phone number cannot hide in a word
+NEXT_URL = re.compile(rb'<Gather[^>]*?\saction="([^"]*)"|<Redirect[^>]*>([^<]*)</Redirect>')
+# The URL as it stands in the XML: its "&" are "&amp;".
+NEXT_QUERY = {name: re.compile(rb"[?;&]" + name.encode() + rb"=([^&\"<]*)")
+              for name in ("lang", "at")}
+DURATION_BUCKETS = (0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+
+
+def init_app(app: Flask) -> None:
+    _give_the_log_a_handler()
+    app.before_request(_start_clock)
+    app.after_request(_log_and_count)
+    _borrow_usage_events(app)
+    token = app.config.get("VOICELINE_METRICS_TOKEN")
+    if token:
+        app.extensions["voiceline_metrics"] = Metrics()
+        app.add_url_rule("/metrics", "metrics", _metrics_view)
+
+
+def word(value: object, size: int = 64) -> str:
+    return NOT_A_WORD.sub("", str(value or "").lower())[:size]
+
+
+# ------------------------------------------------------------------------------- the log
+
+def _give_the_log_a_handler() -> None:
+    """One bare JSON line per request, on stderr (the platform's log stream)."""
+    REQUEST_LOG.setLevel(logging.INFO)
+    # Not also through Flask's handler on "voiceline", which would print it twice.
+    REQUEST_LOG.propagate = False
+    if not any(getattr(h, "voiceline_json", False) for h in REQUEST_LOG.handlers):
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("%(message)s"))
+        handler.voiceline_json = True
+        REQUEST_LOG.addHandler(handler)
+
+
+def _start_clock() -> None:
+    g.voiceline_started = time.perf_counter()
+
+
+def _log_and_count(response: Response) -> Response:
+    req, ctx = request._get_current_object(), g._get_current_object()  # once, not per use
+    started = ctx.get("voiceline_started")
+    seconds = time.perf_counter() - started if started is not None else 0.0
+    route = req.url_rule.rule if req.url_rule is not None else "unmatched"
+    metrics = current_app.extensions.get("voiceline_metrics")
+    if metrics is not None and route != "/metrics":
+        metrics.observe(route, req.method, response.status_code, seconds)
+    if route not in NOT_LOGGED and REQUEST_LOG.isEnabledFor(logging.INFO):
+        fields = request_fields(req, route, response, seconds, ctx.get("voiceline_noted", ()))
+        # A record made directly: Logger.info would walk the stack for the caller's line.
+        REQUEST_LOG.handle(REQUEST_LOG.makeRecord(REQUEST_LOG.name, logging.INFO, __file__,
+                                                  0, json.dumps(fields), (), None))
+    return response
+
+
+def request_fields(req: Request, route: str, response: Response, seconds: float,
+                   noted=()) -> dict:
+    """The log line's fields: nothing a caller typed or said, no number."""
+    fields: dict = {"route": route, "method": req.method, "status": response.status_code,
+                    "duration_ms": round(seconds * 1000, 2)}
+    if response.status_code != 403:  # a refused request's SIDs may be anything
+        fields.update(_sids(req))
+    lang, at = word(req.args.get("lang"), 16), word(req.args.get("at"), 100)
+    follow = _next_state(response)
+    lang = lang or follow.get("lang", "") or next((word(e.language, 16) for e in noted
+                                                   if e.language), "")
+    topic = next((word(e.topic) for e in noted if e.topic), "")
+    for key, value in (("lang", lang), ("at", at), ("next", follow.get("at", "")),
+                       ("topic", topic)):
+        if value:
+            fields[key] = value
+    if noted:
+        fields["events"] = [word(e.kind, 32) + (f":{word(e.outcome, 32)}" if e.outcome else "")
+                            for e in noted][:10]
+    return fields
+
+
+def _sids(req: Request) -> dict[str, str]:
+    try:
+        form = req.form
+    except HTTPException:  # e.g. a body over MAX_CONTENT_LENGTH, already answered 413
+        return {}
+    found = {}
+    for name, key in (("CallSid", "call_sid"), ("MessageSid", "message_sid")):
+        sid = form.get(name, "")
+        if SID.match(sid):
+            found[key] = sid
+    return found
+
+
+def _next_state(response: Response) -> dict[str, str]:
+    """Where the TwiML sends the caller next (its Gather action, else its Redirect)."""
+    if response.mimetype != "text/xml" or response.is_streamed:
+        return {}
+    found = NEXT_URL.search(response.get_data())
+    if not found:
+        return {}
+    url = found.group(1) or found.group(2)
+    return {name: word(value.group(1).decode("ascii", "replace"), 100)
+            for name, pattern in NEXT_QUERY.items() if (value := pattern.search(url))}
+
+
+def _borrow_usage_events(app: Flask) -> None:
+    """The usage events already say, in cleaned words, what the caller chose (topic heard,
+    text answered...); the log line repeats them, so each event is also kept in ``g``."""
+    event_log = app.extensions.get("voiceline_events")
+    if event_log is None or getattr(event_log, "voiceline_observed", False):
+        return
+    record = event_log.record
+
+    def record_and_remember(event) -> None:
+        if has_request_context():
+            g.setdefault("voiceline_noted", []).append(event)
+        record(event)
+
+    event_log.record = record_and_remember
+    event_log.voiceline_observed = True
+
+
+# --------------------------------------------------------------------------- the metrics
+
+class Metrics:
+    """Request counts and durations per route, in this app's own Prometheus registry."""
+
+    def __init__(self):
+        from prometheus_client import CollectorRegistry, Counter, Histogram
+
+        self.registry = CollectorRegistry()
+        self.requests = Counter("voiceline_requests", "Requests answered, by route, method "
+                                "and HTTP status.", ["route", "method", "status"],
+                                registry=self.registry)
+        self.duration = Histogram("voiceline_request_duration_seconds", "Time to answer a "
+                                  "request, by route.", ["route"], buckets=DURATION_BUCKETS,
+                                  registry=self.registry)
+
+    def observe(self, route: str, method: str, status: int, seconds: float) -> None:
+        self.requests.labels(route, method, str(status)).inc()
+        self.duration.labels(route).observe(seconds)
+
+    def exposition(self) -> tuple[bytes, str]:
+        from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
+
+        registry = self.registry
+        if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+            from prometheus_client import multiprocess
+
+            # Every gunicorn worker's counts, from the shared folder.
+            registry = CollectorRegistry()
+            multiprocess.MultiProcessCollector(registry)
+        return generate_latest(registry), CONTENT_TYPE_LATEST
+
+
+def _metrics_view() -> Response:
+    token = current_app.config.get("VOICELINE_METRICS_TOKEN") or ""
+    given = request.headers.get("Authorization", "")
+    if not token:
+        abort(404)
+    if not hmac.compare_digest(given.encode(), f"Bearer {token}".encode()):
+        return Response("Unauthorized\n", 401, {"WWW-Authenticate": "Bearer"},
+                        mimetype="text/plain")
+    body, content_type = current_app.extensions["voiceline_metrics"].exposition()
+    return Response(body, content_type=content_type)
