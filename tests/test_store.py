@@ -14,11 +14,14 @@ from voiceline import create_app, db_cli
 from voiceline.events import events
 from voiceline.migrations import current, head
 from voiceline.store import (
+    LIMIT,
     LOOP_SILENCE,
     LOOP_WINDOW,
     MUTED,
+    OPTED_OUT,
     REPEAT,
     REPLY,
+    Admission,
     Allowance,
     Guard,
     SqlStore,
@@ -78,10 +81,26 @@ def test_allowances_are_counted_per_number_and_kind(store):
     assert store.take("a", "sms_reply", 3, HOUR)
 
 
+def verdicts(store, key: str, digests: list[str], limit: int = 20) -> list[str]:
+    return [store.admit_text(key, digest, limit, HOUR).verdict for digest in digests]
+
+
 def test_the_loop_guard_is_kept_in_the_database(store):
-    assert [store.screen_text("a", "d1") for _ in range(3)] == [REPLY, REPEAT, MUTED]
-    assert store.screen_text("a", "d2") == MUTED
-    assert store.screen_text("b", "d1") == REPLY
+    assert verdicts(store, "a", ["d1", "d1", "d1"]) == [REPLY, REPEAT, MUTED]
+    assert verdicts(store, "a", ["d2"]) == [MUTED]
+    assert verdicts(store, "b", ["d1"]) == [REPLY]
+
+
+def test_admission_counts_replies_and_reads_the_opt_out_in_one_go(store):
+    assert verdicts(store, "a", ["d1", "d2", "d3"], limit=2) == [REPLY, REPLY, LIMIT]
+    assert store.admit_text("a", "d4", 2, HOUR).texter is None  # never stored a choice
+    store.set_language("b", "es")
+    assert store.admit_text("b", "d1", 2, HOUR) == Admission(Texter(False, "es"), REPLY)
+    store.set_opted_out("b", True)
+    # An opted-out number is told nothing and uses none of its allowance.
+    assert verdicts(store, "b", ["d2", "d3"]) == [OPTED_OUT, OPTED_OUT]
+    store.set_opted_out("b", False)
+    assert verdicts(store, "b", ["", ""], limit=2) == [REPLY, LIMIT]  # START skips the guard
 
 
 # ------------------------------------------------------------------------ the pure rules

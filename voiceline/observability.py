@@ -17,6 +17,7 @@ every worker counts into shared files and any worker's /metrics reports them all
 
 from __future__ import annotations
 
+import functools
 import hmac
 import json
 import logging
@@ -127,7 +128,12 @@ def _next_state(response: Response) -> dict[str, str]:
     """Where the TwiML sends the caller next (its Gather action, else its Redirect)."""
     if response.mimetype != "text/xml" or response.is_streamed:
         return {}
-    found = NEXT_URL.search(response.get_data())
+    return _next_state_in(response.get_data())
+
+
+@functools.lru_cache(maxsize=1024)  # a menu's TwiML is the same for every caller
+def _next_state_in(twiml: bytes) -> dict[str, str]:
+    found = NEXT_URL.search(twiml)
     if not found:
         return {}
     url = found.group(1) or found.group(2)

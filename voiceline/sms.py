@@ -10,6 +10,7 @@ callbacks. Usage events never hold the number or the text.
 
 from __future__ import annotations
 
+import functools
 import logging
 from dataclasses import dataclass
 from datetime import timedelta
@@ -26,7 +27,16 @@ from .events import note
 from .fallback import last_resort
 from .security import verify_twilio_signature
 from .settings import count
-from .store import REPLY, Store, Texter, current_store, key_of, text_digest_of
+from .store import (
+    OPTED_OUT,
+    REPLY,
+    Admission,
+    Store,
+    Texter,
+    current_store,
+    key_of,
+    text_digest_of,
+)
 from .understand import best_matches, normalise
 
 bp = Blueprint("sms", __name__, url_prefix="/sms")
@@ -89,19 +99,21 @@ def incoming_text() -> Response:
         return empty()
     try:
         key = _sender_key(store)
-        texter = store.texter(key)
         opting_in = is_opt_in(body, opt_out_type)
         if opting_in:
             store.set_opted_out(key, False)
-            texter = Texter(False, texter.language if texter else None)
-            note("sms_opt_in", "sms", language=texter.language or "")
-        if texter is not None and texter.opted_out:
-            return empty()
-        if not _may_reply(store, key, body, texter, opting_in):
-            return empty()
+        admission = _admit(store, key, body, opting_in)
     except StoreError as exc:
         # Without the opt-out status, silence is the only safe answer.
         log.error("could not read a texter; no reply sent: %s", exc)
+        return empty()
+    texter = admission.texter
+    if opting_in:
+        note("sms_opt_in", "sms", language=(texter.language or "") if texter else "")
+    if admission.verdict != REPLY:
+        if admission.verdict != OPTED_OUT:
+            note("sms_held", "sms", language=(texter.language or "") if texter else "",
+                 outcome=admission.verdict)
         return empty()
     catalog = current_catalog()
     if catalog is None:
@@ -132,21 +144,12 @@ def message_status() -> Response:
     return empty()
 
 
-def _may_reply(store: Store, key: str, body: str, texter: Texter | None,
-               opting_in: bool) -> bool:
-    """The loop guard (not for START: its confirmation is always due), then the hourly
-    reply limit. False means silence, counted as a usage event."""
-    language = (texter.language or "") if texter else ""
-    verdict = REPLY if opting_in else store.screen_text(key, text_digest_of(
-        body.strip().casefold()))
-    if verdict != REPLY:
-        note("sms_held", "sms", language=language, outcome=verdict)
-        return False
+def _admit(store: Store, key: str, body: str, opting_in: bool) -> Admission:
+    """May this text be answered? The loop guard (not for START: its confirmation is always
+    due) and the hourly reply limit, in one transaction with the opt-out read."""
+    digest = "" if opting_in else text_digest_of(body.strip().casefold())
     limit = count(current_app.config, "VOICELINE_SMS_REPLIES_PER_HOUR")
-    if not store.take(key, "sms_reply", limit, timedelta(hours=1)):
-        note("sms_held", "sms", language=language, outcome="limit")
-        return False
-    return True
+    return store.admit_text(key, digest, limit, timedelta(hours=1))
 
 
 def _unreadable() -> str:
@@ -223,7 +226,12 @@ def _topic_phrases(catalog: Catalog, lang: Language) -> dict[str, tuple[str, ...
 
 def compose(lang: Language, text: str) -> str:
     """A reply: the text, then the short disclaimer; GSM-7, cut to fit three segments."""
-    ending = "\n" + lang.text["disclaimer"]
+    return _composed(text, lang.text["disclaimer"])
+
+
+@functools.lru_cache(maxsize=1024)  # the same few dozen replies, over and over
+def _composed(text: str, disclaimer: str) -> str:
+    ending = "\n" + disclaimer
     text = gsm.to_gsm7(text)
     limit = gsm.MULTI_SEGMENT * MAX_SEGMENTS - gsm.septets(gsm.to_gsm7(ending))
     if gsm.septets(text) > limit:

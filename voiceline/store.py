@@ -15,6 +15,7 @@ upgrade``); a SQLite database is upgraded when the app starts.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import logging
@@ -76,6 +77,7 @@ LOOP_WINDOW = timedelta(minutes=10)
 LOOP_REPEATS = 3
 LOOP_SILENCE = timedelta(hours=1)
 REPLY, REPEAT, MUTED = "reply", "repeat", "muted"
+LIMIT, OPTED_OUT = "limit", "opted_out"
 
 
 @dataclass(frozen=True)
@@ -98,12 +100,20 @@ class Guard:
     muted_until: datetime | None = None
 
 
+@dataclass(frozen=True)
+class Admission:
+    """Whether a text gets a reply: the texter as stored (None if never seen) and a verdict,
+    REPLY, or why not (OPTED_OUT, REPEAT, MUTED by the loop guard, LIMIT reached)."""
+    texter: Texter | None
+    verdict: str
+
+
 class Store(Protocol):
     def texter(self, key: str) -> Texter | None: ...
+    def admit_text(self, key: str, digest: str, limit: int, per: timedelta) -> Admission: ...
     def set_opted_out(self, key: str, opted_out: bool) -> int: ...
     def set_language(self, key: str, language: str) -> None: ...
     def take(self, key: str, kind: str, limit: int, per: timedelta) -> bool: ...
-    def screen_text(self, key: str, digest: str) -> str: ...
     def hash_secret(self) -> str: ...
 
 
@@ -155,6 +165,20 @@ def screen(row: Guard, digest: str, now: datetime) -> tuple[Guard, str]:
     return Guard(digest, repeats, now, None), REPEAT if repeats > 1 else REPLY
 
 
+def admit(texter: Texter | None, guard: Guard, allowance: Allowance, digest: str, limit: int,
+          per: timedelta, now: datetime) -> tuple[Guard, Allowance, str]:
+    """The loop guard (skipped when ``digest`` is empty, as for START), then the reply
+    allowance; an opted-out number changes nothing and gets OPTED_OUT."""
+    if texter is not None and texter.opted_out:
+        return guard, allowance, OPTED_OUT
+    if digest:
+        guard, verdict = screen(guard, digest, now)
+        if verdict != REPLY:
+            return guard, allowance, verdict
+    allowance, allowed = use_allowance(allowance, limit, per, now)
+    return guard, allowance, REPLY if allowed else LIMIT
+
+
 # -------------------------------------------------------------------------- SQL store
 
 class SqlStore:
@@ -169,6 +193,8 @@ class SqlStore:
             # Short timeouts: a webhook waiting on a dead database must still answer Twilio.
             self.engine = sa.create_engine(url, pool_pre_ping=True, pool_timeout=3, connect_args={
                 "connect_timeout": 3, "options": "-c statement_timeout=5000 -c lock_timeout=3000"})
+        _durability(self.engine)
+        self._relaxed: tuple[sa.Engine | None, sa.Engine | None] = (None, None)
         self._secret: str | None = None
 
     @property
@@ -188,9 +214,30 @@ class SqlStore:
 
     def texter(self, key: str) -> Texter | None:
         with self._transaction("read a texter") as conn:
-            row = conn.execute(sa.select(texters.c.opted_out, texters.c.language)
-                               .where(texters.c.number_key == key)).first()
+            row = conn.execute(SELECT_TEXTER, {"k_number_key": key}).first()
         return Texter(bool(row.opted_out), row.language) if row else None
+
+    def admit_text(self, key: str, digest: str, limit: int, per: timedelta) -> Admission:
+        """One transaction per text: the opt-out, the loop guard and the hourly allowance."""
+        where = {"number_key": key, "kind": "sms_reply"}
+        with self._transaction("read a texter", durable=False) as conn:
+            row = conn.execute(SELECT_TEXTER, {"k_number_key": key}).first()
+            texter = Texter(bool(row.opted_out), row.language) if row else None
+            if texter is not None and texter.opted_out:
+                return Admission(texter, OPTED_OUT)
+            old_guard = self._locked(conn, text_guard, {"number_key": key},
+                                     {"digest": "", "repeats": 0})
+            old_allowance = self._locked(conn, allowances, where, {"used": 0})
+            guard, allowance, verdict = admit(
+                texter, Guard(old_guard.digest, old_guard.repeats, old_guard.last_at,
+                              old_guard.muted_until),
+                Allowance(old_allowance.window_start, old_allowance.used),
+                digest, limit, per, _now())
+            _update(conn, text_guard, {"number_key": key}, digest=guard.digest,
+                    repeats=guard.repeats, last_at=guard.last_at, muted_until=guard.muted_until)
+            _update(conn, allowances, where, window_start=allowance.window_start,
+                    used=allowance.used)
+        return Admission(texter, verdict)
 
     def set_opted_out(self, key: str, opted_out: bool) -> int:
         """Record an opt-out (or opt-in); returns the change's number (last one highest)."""
@@ -198,38 +245,26 @@ class SqlStore:
             row = self._locked(conn, texters, {"number_key": key},
                                {"opted_out": False, "updated_at": _now(), "opt_version": 0})
             version = row.opt_version + 1
-            conn.execute(texters.update().where(texters.c.number_key == key).values(
-                opted_out=opted_out, opt_version=version, updated_at=_now()))
+            _update(conn, texters, {"number_key": key}, opted_out=opted_out,
+                    opt_version=version, updated_at=_now())
         return version
 
     def set_language(self, key: str, language: str) -> None:
         with self._transaction("record a language") as conn:
             self._locked(conn, texters, {"number_key": key},
                          {"opted_out": False, "updated_at": _now(), "opt_version": 0})
-            conn.execute(texters.update().where(texters.c.number_key == key).values(
-                language=language, updated_at=_now()))
+            _update(conn, texters, {"number_key": key}, language=language,
+                    updated_at=_now())
 
     def take(self, key: str, kind: str, limit: int, per: timedelta) -> bool:
         """Use one of a number's ``limit`` per ``per``; False when none is left."""
         where = {"number_key": key, "kind": kind}
-        with self._transaction("count a text") as conn:
+        with self._transaction("count a text", durable=False) as conn:
             row = self._locked(conn, allowances, where, {"used": 0})
             new, allowed = use_allowance(Allowance(row.window_start, row.used), limit, per,
                                          _now())
-            conn.execute(allowances.update().where(_matches(allowances, where)).values(
-                window_start=new.window_start, used=new.used))
+            _update(conn, allowances, where, window_start=new.window_start, used=new.used)
         return allowed
-
-    def screen_text(self, key: str, digest: str) -> str:
-        with self._transaction("check for a reply loop") as conn:
-            row = self._locked(conn, text_guard, {"number_key": key},
-                               {"digest": "", "repeats": 0})
-            new, verdict = screen(Guard(row.digest, row.repeats, row.last_at, row.muted_until),
-                                  digest, _now())
-            conn.execute(text_guard.update().where(text_guard.c.number_key == key).values(
-                digest=new.digest, repeats=new.repeats, last_at=new.last_at,
-                muted_until=new.muted_until))
-        return verdict
 
     def hash_secret(self) -> str:
         """A secret generated once and kept in the database, used when none is configured."""
@@ -237,8 +272,8 @@ class SqlStore:
             with self._transaction("read the hash secret") as conn:
                 self._locked(conn, line_secrets, {"name": "hash"},
                              {"value": secrets.token_hex(32)})
-                self._secret = conn.execute(sa.select(line_secrets.c.value)
-                                            .where(line_secrets.c.name == "hash")).scalar_one()
+                self._secret = conn.execute(sa.select(line_secrets.c.value).where(
+                    line_secrets.c.name == "hash")).scalar_one()
         return self._secret
 
     def ping(self) -> None:
@@ -253,17 +288,20 @@ class SqlStore:
         except (*STORE_ERRORS, self.engine.dialect.loaded_dbapi.Error) as exc:
             raise StoreError(f"could not reach the database: {type(exc).__name__}") from None
 
-    def _transaction(self, doing: str):
-        return _Transaction(self.engine, doing)
+    def _transaction(self, doing: str, durable: bool = True):
+        """A transaction; ``durable=False`` for counters a crash may lose (never an opt-out)."""
+        if durable:
+            return _Transaction(self.engine, doing)
+        if self._relaxed[0] is not self.engine:  # tests swap the engine
+            self._relaxed = (self.engine,
+                             self.engine.execution_options(voiceline_durable=False))
+        return _Transaction(self._relaxed[1], doing)
 
     def _locked(self, conn, table: sa.Table, key: dict, defaults: dict):
         """The row at ``key``, created if missing, locked until the transaction ends."""
-        insert = (postgresql.insert if self.dialect == "postgresql" else sqlite.insert)(table)
-        conn.execute(insert.values(**key, **defaults).on_conflict_do_nothing())
-        query = sa.select(table).where(_matches(table, key))
-        if self.dialect == "postgresql":
-            query = query.with_for_update()
-        return conn.execute(query).one()
+        insert, select = _lock_statements(self.dialect, table.name, tuple(key), tuple(defaults))
+        conn.execute(insert, {f"v_{name}": value for name, value in {**key, **defaults}.items()})
+        return conn.execute(select, {f"k_{name}": value for name, value in key.items()}).one()
 
 
 class _Transaction:
@@ -290,8 +328,38 @@ class _Transaction:
         return False
 
 
-def _matches(table: sa.Table, key: dict):
-    return sa.and_(*(table.c[name] == value for name, value in key.items()))
+# Statements are built once and run with parameters: building one costs more than running
+# it on SQLite, and a text runs seven of them.
+
+def _where_key(table: sa.Table, names: tuple[str, ...]):
+    return sa.and_(*(table.c[name] == sa.bindparam(f"k_{name}") for name in names))
+
+
+SELECT_TEXTER = sa.select(texters.c.opted_out, texters.c.language).where(
+    _where_key(texters, ("number_key",)))
+
+
+@functools.cache
+def _lock_statements(dialect: str, table_name: str, key: tuple[str, ...],
+                     defaults: tuple[str, ...]):
+    table = metadata.tables[table_name]
+    insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table).values(
+        {name: sa.bindparam(f"v_{name}") for name in (*key, *defaults)}).on_conflict_do_nothing()
+    select = sa.select(table).where(_where_key(table, key))
+    return insert, select.with_for_update() if dialect == "postgresql" else select
+
+
+@functools.cache
+def _update_statement(table_name: str, key: tuple[str, ...], names: tuple[str, ...]):
+    table = metadata.tables[table_name]
+    return sa.update(table).where(_where_key(table, key)).values(
+        {name: sa.bindparam(f"s_{name}") for name in names})
+
+
+def _update(conn, table: sa.Table, key: dict, **values) -> None:
+    conn.execute(_update_statement(table.name, tuple(key), tuple(values)),
+                 {**{f"k_{name}": value for name, value in key.items()},
+                  **{f"s_{name}": value for name, value in values.items()}})
 
 
 def _immediate_transactions(engine: sa.Engine) -> None:
@@ -306,7 +374,36 @@ def _immediate_transactions(engine: sa.Engine) -> None:
 
     @sa.event.listens_for(engine, "begin")
     def _begin_immediate(conn):
+        # Before BEGIN: SQLite refuses to change it inside a transaction.
+        level = "FULL" if _is_durable(conn) else "NORMAL"
+        if conn.connection.info.get("synchronous") != level:
+            conn.exec_driver_sql(f"PRAGMA synchronous = {level}")
+            conn.connection.info["synchronous"] = level
         conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def _durability(engine: sa.Engine) -> None:
+    """Opt-outs are flushed to disk before their commit returns; counters need not be.
+
+    SQLite runs in WAL mode (readers never wait for the writer), syncing the log on every
+    durable commit (``synchronous = FULL``) and leaving counters to the OS (``NORMAL``:
+    safe if the line crashes, may lose the last counts if the machine loses power).
+    PostgreSQL commits counters with ``synchronous_commit = off`` (the same trade).
+    """
+    if engine.dialect.name == "sqlite":
+        @sa.event.listens_for(engine, "connect")
+        def _write_ahead_log(dbapi_connection, record):
+            dbapi_connection.execute("PRAGMA journal_mode = WAL")
+        return
+
+    @sa.event.listens_for(engine, "begin")
+    def _relax_counters(conn):
+        if not _is_durable(conn):
+            conn.exec_driver_sql("SET LOCAL synchronous_commit = off")
+
+
+def _is_durable(conn) -> bool:
+    return conn.get_execution_options().get("voiceline_durable", True)
 
 
 # ------------------------------------------------------------------------- memory fake
@@ -331,6 +428,18 @@ class MemoryStore:
         self._check()
         return self.rows.get(key)
 
+    def admit_text(self, key: str, digest: str, limit: int, per: timedelta) -> Admission:
+        self._check()
+        with self._lock:
+            texter = self.rows.get(key)
+            guard, allowance, verdict = admit(
+                texter, self.guards.get(key, Guard()),
+                self.allowances.get((key, "sms_reply"), Allowance()), digest, limit, per,
+                _now())
+            if verdict != OPTED_OUT:
+                self.guards[key], self.allowances[(key, "sms_reply")] = guard, allowance
+            return Admission(texter, verdict)
+
     def set_opted_out(self, key: str, opted_out: bool) -> int:
         self._check()
         with self._lock:
@@ -351,12 +460,6 @@ class MemoryStore:
             row = self.allowances.get((key, kind), Allowance())
             self.allowances[(key, kind)], allowed = use_allowance(row, limit, per, _now())
             return allowed
-
-    def screen_text(self, key: str, digest: str) -> str:
-        self._check()
-        with self._lock:
-            self.guards[key], verdict = screen(self.guards.get(key, Guard()), digest, _now())
-            return verdict
 
     def hash_secret(self) -> str:
         self._check()

@@ -7,6 +7,7 @@ told a guess as if it were sure.
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from collections.abc import Iterable, Mapping
@@ -14,6 +15,7 @@ from collections.abc import Iterable, Mapping
 _NOT_WORD = re.compile(r"[^a-z0-9 ]+")
 
 
+@functools.lru_cache(maxsize=4096)  # the catalog's phrases are normalised again and again
 def normalise(text: str) -> str:
     """Lowercase, strip accents and punctuation, squeeze spaces: 'Español?' -> 'espanol'."""
     decomposed = unicodedata.normalize("NFD", text.casefold())
@@ -36,8 +38,11 @@ def best_matches(request: str, phrases: Mapping[str, Iterable[str]]) -> list[str
             plain = normalise(phrase)
             if not plain:
                 continue
-            for found in re.finditer(re.escape(f" {plain} "), words):
-                spans.append((found.start(), found.end(), candidate))
+            needle = f" {plain} "
+            start = words.find(needle)
+            while start >= 0:
+                spans.append((start, start + len(needle), candidate))
+                start = words.find(needle, start + 1)
     kept = [
         s for s in spans
         if not any(o[2] != s[2] and o[0] <= s[0] and s[1] <= o[1] and (o[1] - o[0]) > (s[1] - s[0])

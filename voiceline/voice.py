@@ -65,15 +65,16 @@ def answer_caller() -> Response:
     catalog = current_catalog()
     if catalog is None:
         return twiml(render_last_resort(request.args.get("lang")))
-    state = CallState.from_query(request.args)
-    given = CallerInput(
-        digits=request.form.get("Digits", "")[:20],
-        speech=request.form.get("SpeechResult", "")[:500],
-        confidence=_confidence(request.form.get("Confidence")),
-    )
-    step = answer(catalog, state, given)
+    digits = request.form.get("Digits", "")[:20]
+    speech = request.form.get("SpeechResult", "")[:500]
+    step = _rehearsed(catalog).decision(request.query_string, digits) if not speech else None
+    if step is None:
+        given = CallerInput(digits, speech, _confidence(request.form.get("Confidence")))
+        step = answer(catalog, CallState.from_query(request.args), given)
+        if not speech:
+            _rehearsed(catalog).remember(request.query_string, digits, step)
     if step.send_text:
-        step = _text_me(catalog, state, step.send_text)
+        step = _text_me(catalog, CallState.from_query(request.args), step.send_text)
     _note_happened(step)
     return twiml(rendered(step, catalog))
 
@@ -148,34 +149,55 @@ def render_last_resort(lang_code: str | None) -> VoiceResponse:
     return response
 
 
-class RenderedSteps:
-    """``render_step``'s TwiML text, remembered per step: a menu or a topic sounds the same
-    to every caller, and building TwiML costs more than all the rest of a webhook. Kept
-    per app (its voice settings) and per catalog: a reloaded catalog starts afresh."""
+class Rehearsed:
+    """What the line says, remembered per catalog: a key pressed (or silence) at a state
+    always gets the same answer, and a step always the same TwiML. Deciding and building
+    TwiML cost more than all the rest of a webhook; remembering keeps calls as fast as a
+    webhook can be. Kept per app (its voice settings); a reloaded catalog starts afresh.
+    Speech is never remembered: it varies without end."""
 
-    LIMIT = 4096  # steps remembered; a full memory starts again (states are few in use)
+    LIMIT = 4096  # entries per table; a full table starts again (states are few in use)
 
     def __init__(self):
         self.catalog: Catalog | None = None
         self.texts: dict[tuple[Step, str], str] = {}
+        self.decisions: dict[tuple[bytes, str], Step] = {}
 
-    def get(self, step: Step, catalog: Catalog) -> str:
+    def fresh_for(self, catalog: Catalog) -> Rehearsed:
         if catalog is not self.catalog:
-            self.catalog, self.texts = catalog, {}
+            self.catalog, self.texts, self.decisions = catalog, {}, {}
+        return self
+
+    def decision(self, query: bytes, digits: str) -> Step | None:
+        return self.decisions.get((query, digits))
+
+    def remember(self, query: bytes, digits: str, step: Step) -> None:
+        if not step.send_text:  # "text me this" does something each time
+            _bounded(self.decisions)[(query, digits)] = step
+
+    def text(self, step: Step, catalog: Catalog) -> str:
         key = (step, request.script_root)  # url_for's paths depend on where the app is mounted
         text = self.texts.get(key)
         if text is None:
-            if len(self.texts) >= self.LIMIT:
-                self.texts = {}
-            text = self.texts[key] = str(render_step(step, catalog))
+            text = _bounded(self.texts)[key] = str(render_step(step, catalog))
         return text
 
 
+def _bounded(table: dict) -> dict:
+    if len(table) >= Rehearsed.LIMIT:
+        table.clear()
+    return table
+
+
+def _rehearsed(catalog: Catalog) -> Rehearsed:
+    memory = current_app.extensions.get("voiceline_rehearsed")
+    if memory is None:
+        memory = current_app.extensions["voiceline_rehearsed"] = Rehearsed()
+    return memory.fresh_for(catalog)
+
+
 def rendered(step: Step, catalog: Catalog) -> str:
-    steps = current_app.extensions.get("voiceline_rendered_steps")
-    if steps is None:
-        steps = current_app.extensions["voiceline_rendered_steps"] = RenderedSteps()
-    return steps.get(step, catalog)
+    return _rehearsed(catalog).text(step, catalog)
 
 
 def render_step(step: Step, catalog: Catalog) -> VoiceResponse:
