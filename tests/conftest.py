@@ -189,7 +189,10 @@ def closing():
     yield lambda app: apps.append(app) or app
     for app in apps:
         app.extensions["voiceline_events"].flush(timeout=5)
-        engine = getattr(app.extensions["voiceline_store"], "engine", None)
+        store = app.extensions["voiceline_store"]
+        if hasattr(store, "counts"):
+            store.counts.flush(timeout=5)
+        engine = getattr(store, "engine", None)
         if engine is not None:
             engine.dispose()
 

@@ -26,9 +26,12 @@ from voiceline.store import (
     Guard,
     SqlStore,
     Texter,
+    allowances,
+    latest_counts,
     metadata,
     number_key,
     screen,
+    text_guard,
     use_allowance,
 )
 from voiceline.testing import FlaskTransport, SimulatedCall, SimulatedTexter
@@ -103,7 +106,64 @@ def test_admission_counts_replies_and_reads_the_opt_out_in_one_go(store):
     assert verdicts(store, "b", ["", ""], limit=2) == [REPLY, LIMIT]  # START skips the guard
 
 
+def stored_counts(store, key: str) -> tuple:
+    with store.engine.connect() as conn:
+        guard = conn.execute(sa.select(text_guard.c.repeats).where(
+            text_guard.c.number_key == key)).scalar()
+        used = conn.execute(sa.select(allowances.c.used).where(
+            allowances.c.number_key == key)).scalar()
+    return guard, used
+
+
+def test_a_texts_counts_are_written_after_its_reply_not_before(store):
+    """The reply waits for one read only: the counts follow in the background, and this
+    process counts its own unwritten ones (the third text is over the limit of 2)."""
+    assert verdicts(store, "a", ["d1", "d2", "d3"], limit=2) == [REPLY, REPLY, LIMIT]
+    assert store.counts.flush()
+    assert stored_counts(store, "a") == (1, 2)  # d3 is the first of its kind; 2 used
+
+
+def test_another_instances_newer_counts_win_over_this_ones(database_url):
+    first, second = SqlStore(database_url), SqlStore(database_url)
+    try:
+        for instance in (first, second, first, second):
+            assert instance.admit_text("a", "", 3, HOUR).verdict in (REPLY, LIMIT)
+            assert instance.counts.flush()
+        assert stored_counts(first, "a")[1] == 3
+        assert first.admit_text("a", "", 3, HOUR).verdict == LIMIT
+    finally:
+        first.engine.dispose()
+        second.engine.dispose()
+
+
+def test_counts_that_cannot_be_written_are_dropped_and_logged_not_raised(store, caplog):
+    store.engine = sa.create_engine("sqlite:////nonexistent-folder/x.sqlite3")
+    store._recent.clear()
+    store.counts.put(("a", Guard("d", 1, NOW), Allowance(NOW, 1)))
+    assert store.counts.flush()
+    assert store.counts.dropped == 1
+    assert "SMS guard counts dropped because the database failed" in caplog.text
+
+
 # ------------------------------------------------------------------------ the pure rules
+
+LATER = NOW + timedelta(minutes=1)
+LATEST_CASES = [
+    # (stored guard's last text, stored used, mine's last text, mine used, expected)
+    (NOW, 3, LATER, 4, (LATER, 4)),  # this process is ahead: its own counts
+    (LATER, 5, NOW, 4, (LATER, 5)),  # another instance wrote newer counts since
+    (None, 0, NOW, 1, (NOW, 1)),  # a new number
+]
+
+
+@pytest.mark.parametrize("stored_at, stored_used, mine_at, mine_used, expected", LATEST_CASES)
+def test_the_latest_counts_win(stored_at, stored_used, mine_at, mine_used, expected):
+    window = NOW - timedelta(minutes=5)
+    guard, allowance = latest_counts(
+        (Guard("d", 1, stored_at), Allowance(window if stored_at else None, stored_used)),
+        (Guard("d", 1, mine_at), Allowance(window, mine_used)))
+    assert (guard.last_at, allowance.used) == expected
+
 
 ALLOWANCE_CASES = [
     # (window start, used, limit, now, allowed, used after)

@@ -14,14 +14,8 @@ or the database is down, events are dropped, counted and logged; nothing waits.
 
 from __future__ import annotations
 
-import atexit
 import logging
-import os
-import queue
 import re
-import threading
-import time
-import weakref
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
@@ -29,6 +23,7 @@ from typing import Protocol
 import sqlalchemy as sa
 from flask import current_app
 
+from .background import CAPACITY, BackgroundWriter
 from .store import STORE_ERRORS, metadata
 
 log = logging.getLogger(__name__)
@@ -48,13 +43,6 @@ events = sa.Table(
     sa.Index("events_at", "at"),
 )
 
-CAPACITY = 1000  # events waiting to be written, per process
-BATCH = 200
-# Events wait this long (seconds) to be written together: one commit per batch, not one
-# per webhook, keeps the writer's share of the worker's time small under load.
-LINGER = 0.5
-IDLE_EXIT = 5.0  # seconds: an idle writer thread ends; the next event starts another
-MAX_BACKOFF = 30.0
 PRUNE_EVERY = timedelta(hours=24)
 
 _WORD = re.compile(r"[^a-z_.-]")  # no digits: a number cannot hide in a word
@@ -96,100 +84,26 @@ class EventLog(Protocol):
     def prune(self, older_than_days: int) -> int: ...
 
 
-class SqlEventLog:
+class SqlEventLog(BackgroundWriter):
     """Events written to the database by a background thread; ``record`` never waits."""
+
+    what = "usage events"
 
     def __init__(self, engine: sa.Engine, capacity: int = CAPACITY, retention_days: int = 0):
         # Events are counts for reports: a power cut may lose the last second of them
         # (see store._durability), and no webhook waits for the disk because of them.
         self.engine = engine.execution_options(voiceline_durable=False)
-        self.capacity = capacity
         self.retention_days = retention_days
-        self.written = self.dropped = 0
-        self._backoff = 0.0
         self._last_prune: datetime | None = None
-        self._reset()
-        _LOGS.add(self)
-
-    def _reset(self) -> None:
-        """A fresh queue and no thread: at start, and in a process forked from this one."""
-        self._pid = os.getpid()
-        self._queue: queue.Queue[Event] = queue.Queue(self.capacity)
-        self._lock = threading.Lock()
-        self._thread: threading.Thread | None = None
-        self._hurry = threading.Event()  # write now: a batch is full, or flush() waits
-        self._pending = 0  # queued or being written
+        super().__init__(capacity)
 
     def record(self, event: Event) -> None:
-        if self._pid != os.getpid():
-            self._reset()
-        with self._lock:
-            try:
-                self._queue.put_nowait(event)
-            except queue.Full:
-                self._drop(1, "the queue is full")
-                return
-            self._pending += 1
-            if self._pending >= BATCH:
-                self._hurry.set()
-            if self._thread is None:
-                self._thread = threading.Thread(target=self._run, name="voiceline-events",
-                                                daemon=True)
-                self._thread.start()
+        self.put(event)
 
-    def flush(self, timeout: float = 5.0) -> bool:
-        """Wait until every queued event is written or dropped; False on timeout."""
-        deadline = time.monotonic() + timeout
-        while self._pending:
-            self._hurry.set()
-            if time.monotonic() > deadline:
-                return False
-            time.sleep(0.01)
-        return True
-
-    def _run(self) -> None:
-        while True:
-            try:
-                first = self._queue.get(timeout=IDLE_EXIT)
-            except queue.Empty:
-                with self._lock:
-                    if self._queue.empty():
-                        self._thread = None
-                        return
-                continue
-            self._hurry.wait(LINGER)
-            self._hurry.clear()
-            batch = [first]
-            while len(batch) < BATCH:
-                try:
-                    batch.append(self._queue.get_nowait())
-                except queue.Empty:
-                    break
-            try:
-                self._write(batch)
-            finally:
-                with self._lock:
-                    self._pending -= len(batch)
-            if self._backoff:
-                time.sleep(self._backoff)  # the database is down: let the queue absorb events
-
-    def _write(self, batch: list[Event]) -> None:
-        try:
-            with self.engine.begin() as conn:
-                conn.execute(events.insert(), [e.row() for e in batch])
-        except Exception as exc:  # noqa: BLE001 - the writer thread must survive anything
-            self._backoff = min(max(self._backoff * 2, 0.5), MAX_BACKOFF)
-            self._drop(len(batch), f"the database failed ({type(exc).__name__})")
-            return
-        self.written += len(batch)
-        self._backoff = 0.0
+    def write_batch(self, batch: list[Event]) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(events.insert(), [e.row() for e in batch])
         self._maybe_prune()
-
-    def _drop(self, count: int, why: str) -> None:
-        before, self.dropped = self.dropped, self.dropped + count
-        if before == 0 or before // 100 != self.dropped // 100:  # log, but not a flood
-            log.warning("usage events dropped because %s (%d dropped so far)", why,
-                        self.dropped)
 
     def _maybe_prune(self) -> None:
         if self.retention_days <= 0:
@@ -228,16 +142,6 @@ class MemoryEventLog:
         kept = [e for e in self.events if e.at >= cutoff]
         gone, self.events = len(self.events) - len(kept), kept
         return gone
-
-
-_LOGS: weakref.WeakSet[SqlEventLog] = weakref.WeakSet()
-
-
-@atexit.register
-def _flush_at_exit() -> None:
-    for event_log in list(_LOGS):
-        if event_log._pid == os.getpid():
-            event_log.flush(timeout=2.0)
 
 
 def note(kind: str, channel: str, **details) -> None:

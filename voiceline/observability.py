@@ -25,6 +25,7 @@ import os
 import re
 import sys
 import time
+from urllib.parse import unquote
 
 from flask import Flask, Request, Response, abort, current_app, g, has_request_context, request
 from werkzeug.exceptions import HTTPException
@@ -96,7 +97,8 @@ def request_fields(req: Request, route: str, response: Response, seconds: float,
                     "duration_ms": round(seconds * 1000, 2)}
     if response.status_code != 403:  # a refused request's SIDs may be anything
         fields.update(_sids(req))
-    lang, at = word(req.args.get("lang"), 16), word(req.args.get("at"), 100)
+    here = _state_in_query(req.query_string)
+    lang, at = here.get("lang", ""), here.get("at", "")
     follow = _next_state(response)
     lang = lang or follow.get("lang", "") or next((word(e.language, 16) for e in noted
                                                    if e.language), "")
@@ -136,9 +138,16 @@ def _next_state_in(twiml: bytes) -> dict[str, str]:
     found = NEXT_URL.search(twiml)
     if not found:
         return {}
-    url = found.group(1) or found.group(2)
-    return {name: word(value.group(1).decode("ascii", "replace"), 100)
-            for name, pattern in NEXT_QUERY.items() if (value := pattern.search(url))}
+    return _state_in_query(found.group(1) or found.group(2))
+
+
+@functools.lru_cache(maxsize=1024)  # callers walk the same few states
+def _state_in_query(query: bytes) -> dict[str, str]:
+    """``lang`` and ``at`` from a URL's query (raw, or as it stands in TwiML), as words."""
+    query = b"?" + query
+    return {name: word(unquote(value.group(1).decode("ascii", "replace")), size)
+            for (name, pattern), size in zip(NEXT_QUERY.items(), (16, 100), strict=True)
+            if (value := pattern.search(query))}
 
 
 def _borrow_usage_events(app: Flask) -> None:

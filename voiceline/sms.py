@@ -66,9 +66,14 @@ def empty() -> Response:
 
 
 def reply(body: str) -> Response:
+    return Response(_reply_twiml(body), mimetype="text/xml")
+
+
+@functools.lru_cache(maxsize=1024)  # the same few dozen replies, over and over
+def _reply_twiml(body: str) -> str:
     response = MessagingResponse()
     response.message(body)
-    return Response(str(response), mimetype="text/xml")
+    return str(response)
 
 
 def is_opt_out(body: str, opt_out_type: str = "") -> bool:
@@ -123,7 +128,7 @@ def incoming_text() -> Response:
         lang = catalog.language(texter.language if texter else None)
         note("sms_unreadable", "sms", language=lang.code, outcome=unreadable)
         return reply(compose(lang, lang.text[unreadable]))
-    answer = answer_text(catalog, texter, body, resubscribed=is_opt_in(body, opt_out_type))
+    answer = _answers(catalog).answer(texter, body, is_opt_in(body, opt_out_type))
     if texter is None or texter.language != answer.language:
         try:
             store.set_language(key, answer.language)
@@ -210,6 +215,33 @@ def answer_text(catalog: Catalog, texter: Texter | None, body: str,
     if found:
         return TextAnswer(compose_choices(catalog, lang, found[:3]), code, "choices")
     return TextAnswer(compose_menu(catalog, lang, lang.text["unknown"]), code, "unknown")
+
+
+class RememberedAnswers:
+    """``answer_text``'s replies, remembered per catalog: many texters ask the same few
+    things ("1", "menu", "how much does it cost"). A reloaded catalog starts afresh."""
+
+    LIMIT = 4096
+
+    def __init__(self):
+        self.catalog: Catalog | None = None
+        self.answers: dict[tuple, TextAnswer] = {}
+
+    def answer(self, texter: Texter | None, body: str, resubscribed: bool) -> TextAnswer:
+        key = (texter, normalise(body[:MAX_BODY]), resubscribed)
+        found = self.answers.get(key)
+        if found is None:
+            if len(self.answers) >= self.LIMIT:
+                self.answers.clear()
+            found = self.answers[key] = answer_text(self.catalog, texter, body, resubscribed)
+        return found
+
+
+def _answers(catalog: Catalog) -> RememberedAnswers:
+    memory = current_app.extensions.setdefault("voiceline_sms_answers", RememberedAnswers())
+    if memory.catalog is not catalog:
+        memory.catalog, memory.answers = catalog, {}
+    return memory
 
 
 def _command_words(catalog: Catalog, command: str) -> set[str]:

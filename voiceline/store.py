@@ -22,6 +22,7 @@ import logging
 import re
 import secrets
 import threading
+import time
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
@@ -31,6 +32,7 @@ from flask import current_app
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import SQLAlchemyError
 
+from .background import BackgroundWriter
 from .errors import StoreError
 
 log = logging.getLogger(__name__)
@@ -78,6 +80,8 @@ LOOP_REPEATS = 3
 LOOP_SILENCE = timedelta(hours=1)
 REPLY, REPEAT, MUTED = "reply", "repeat", "muted"
 LIMIT, OPTED_OUT = "limit", "opted_out"
+SMS_REPLY = "sms_reply"  # the allowance of replies to texts (per number, per hour)
+RECENT_SECONDS = 10.0  # how long a process trusts its own counts over the database's
 
 
 @dataclass(frozen=True)
@@ -179,6 +183,20 @@ def admit(texter: Texter | None, guard: Guard, allowance: Allowance, digest: str
     return guard, allowance, REPLY if allowed else LIMIT
 
 
+def latest_counts(stored: tuple[Guard, Allowance],
+                  mine: tuple[Guard, Allowance] | None) -> tuple[Guard, Allowance]:
+    """The newer of the database's counts and this process's own not-yet-written ones:
+    another instance may have written newer ones since."""
+    if mine is None:
+        return stored
+    (stored_guard, stored_allowance), (my_guard, my_allowance) = stored, mine
+    epoch = datetime.min.replace(tzinfo=UTC)
+    guard = max(stored_guard, my_guard, key=lambda g: _aware(g.last_at) or epoch)
+    allowance = max(stored_allowance, my_allowance,
+                    key=lambda a: (_aware(a.window_start) or epoch, a.used))
+    return guard, allowance
+
+
 # -------------------------------------------------------------------------- SQL store
 
 class SqlStore:
@@ -194,8 +212,10 @@ class SqlStore:
             self.engine = sa.create_engine(url, pool_pre_ping=True, pool_timeout=3, connect_args={
                 "connect_timeout": 3, "options": "-c statement_timeout=5000 -c lock_timeout=3000"})
         _durability(self.engine)
-        self._relaxed: tuple[sa.Engine | None, sa.Engine | None] = (None, None)
+        self._variants: dict[tuple[int, bool, bool], sa.Engine] = {}
         self._secret: str | None = None
+        self._recent: dict[str, tuple[float, Guard, Allowance]] = {}
+        self.counts = DeferredCounts(self)
 
     @property
     def dialect(self) -> str:
@@ -218,26 +238,32 @@ class SqlStore:
         return Texter(bool(row.opted_out), row.language) if row else None
 
     def admit_text(self, key: str, digest: str, limit: int, per: timedelta) -> Admission:
-        """One transaction per text: the opt-out, the loop guard and the hourly allowance."""
-        where = {"number_key": key, "kind": "sms_reply"}
-        with self._transaction("read a texter", durable=False) as conn:
-            row = conn.execute(SELECT_TEXTER, {"k_number_key": key}).first()
-            texter = Texter(bool(row.opted_out), row.language) if row else None
-            if texter is not None and texter.opted_out:
-                return Admission(texter, OPTED_OUT)
-            old_guard = self._locked(conn, text_guard, {"number_key": key},
-                                     {"digest": "", "repeats": 0})
-            old_allowance = self._locked(conn, allowances, where, {"used": 0})
-            guard, allowance, verdict = admit(
-                texter, Guard(old_guard.digest, old_guard.repeats, old_guard.last_at,
-                              old_guard.muted_until),
-                Allowance(old_allowance.window_start, old_allowance.used),
-                digest, limit, per, _now())
-            _update(conn, text_guard, {"number_key": key}, digest=guard.digest,
-                    repeats=guard.repeats, last_at=guard.last_at, muted_until=guard.muted_until)
-            _update(conn, allowances, where, window_start=allowance.window_start,
-                    used=allowance.used)
+        """One read per text (opt-out, loop guard, hourly allowance); the new counts are
+        written in the background (``DeferredCounts``), the opt-out is never guessed."""
+        with self._transaction("read a texter", reading=True) as conn:
+            row = conn.execute(SELECT_ADMISSION, {"k_number_key": key}).one()
+        texter = Texter(bool(row.opted_out), row.language) if row.opted_out is not None else None
+        if texter is not None and texter.opted_out:
+            return Admission(texter, OPTED_OUT)
+        stored = (Guard(row.digest or "", row.repeats or 0, row.last_at, row.muted_until),
+                  Allowance(row.window_start, row.used or 0))
+        guard, allowance = latest_counts(stored, self._recent_counts(key))
+        guard, allowance, verdict = admit(texter, guard, allowance, digest, limit, per, _now())
+        self._remember(key, guard, allowance)
+        self.counts.put((key, guard, allowance))
         return Admission(texter, verdict)
+
+    def _recent_counts(self, key: str) -> tuple[Guard, Allowance] | None:
+        entry = self._recent.get(key)
+        if entry is None or entry[0] < time.monotonic():
+            return None
+        return entry[1], entry[2]
+
+    def _remember(self, key: str, guard: Guard, allowance: Allowance) -> None:
+        now = time.monotonic()
+        if len(self._recent) >= 10_000:  # a flood of numbers: keep only the fresh ones
+            self._recent = {k: e for k, e in self._recent.items() if e[0] >= now}
+        self._recent[key] = (now + RECENT_SECONDS, guard, allowance)
 
     def set_opted_out(self, key: str, opted_out: bool) -> int:
         """Record an opt-out (or opt-in); returns the change's number (last one highest)."""
@@ -288,14 +314,17 @@ class SqlStore:
         except (*STORE_ERRORS, self.engine.dialect.loaded_dbapi.Error) as exc:
             raise StoreError(f"could not reach the database: {type(exc).__name__}") from None
 
-    def _transaction(self, doing: str, durable: bool = True):
-        """A transaction; ``durable=False`` for counters a crash may lose (never an opt-out)."""
-        if durable:
+    def _transaction(self, doing: str, durable: bool = True, reading: bool = False):
+        """A transaction; ``durable=False`` for counters a crash may lose (never an opt-out),
+        ``reading=True`` for one that only reads (SQLite: no write lock)."""
+        if durable and not reading:
             return _Transaction(self.engine, doing)
-        if self._relaxed[0] is not self.engine:  # tests swap the engine
-            self._relaxed = (self.engine,
-                             self.engine.execution_options(voiceline_durable=False))
-        return _Transaction(self._relaxed[1], doing)
+        key = (id(self.engine), durable, reading)  # tests swap the engine
+        engine = self._variants.get(key)
+        if engine is None:
+            engine = self._variants[key] = self.engine.execution_options(
+                voiceline_durable=durable, voiceline_reading=reading)
+        return _Transaction(engine, doing)
 
     def _locked(self, conn, table: sa.Table, key: dict, defaults: dict):
         """The row at ``key``, created if missing, locked until the transaction ends."""
@@ -338,6 +367,59 @@ def _where_key(table: sa.Table, names: tuple[str, ...]):
 SELECT_TEXTER = sa.select(texters.c.opted_out, texters.c.language).where(
     _where_key(texters, ("number_key",)))
 
+_asked = sa.select(sa.bindparam("k_number_key", type_=sa.String).label("number_key")).subquery()
+# Everything a text's admission reads, in one statement (a row of NULLs for a new number).
+SELECT_ADMISSION = sa.select(
+    texters.c.opted_out, texters.c.language, text_guard.c.digest, text_guard.c.repeats,
+    text_guard.c.last_at, text_guard.c.muted_until, allowances.c.window_start,
+    allowances.c.used,
+).select_from(
+    _asked.outerjoin(texters, texters.c.number_key == _asked.c.number_key)
+    .outerjoin(text_guard, text_guard.c.number_key == _asked.c.number_key)
+    .outerjoin(allowances, sa.and_(allowances.c.number_key == _asked.c.number_key,
+                                   allowances.c.kind == SMS_REPLY)))
+
+
+@functools.cache
+def _upsert_statement(dialect: str, table_name: str, key: tuple[str, ...],
+                      names: tuple[str, ...]):
+    table = metadata.tables[table_name]
+    insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table).values(
+        {name: sa.bindparam(f"v_{name}") for name in (*key, *names)})
+    return insert.on_conflict_do_update(index_elements=list(key),
+                                        set_={name: insert.excluded[name] for name in names})
+
+
+class DeferredCounts(BackgroundWriter):
+    """The SMS guards' new counts (loop guard, hourly replies), written off the hot path.
+
+    A text's admission reads the counts and decides at once; the new counts are written by
+    a background thread within about a second (``background.LINGER``), the latest per
+    number winning. Until then this process remembers them itself (``SqlStore._recent``),
+    so its own next text from that number sees them; another instance sees them once
+    written. Opt-outs are never deferred: they are committed before any reply.
+    """
+
+    what = "SMS guard counts"
+
+    def __init__(self, store: SqlStore):
+        self.store = store
+        super().__init__()
+
+    def write_batch(self, batch: list[tuple[str, Guard, Allowance]]) -> None:
+        latest = {key: (guard, allowance) for key, guard, allowance in batch}
+        dialect = self.store.dialect
+        guards = [{"v_number_key": key, "v_digest": g.digest, "v_repeats": g.repeats,
+                   "v_last_at": g.last_at, "v_muted_until": g.muted_until}
+                  for key, (g, _) in latest.items()]
+        counts = [{"v_number_key": key, "v_kind": SMS_REPLY, "v_window_start": a.window_start,
+                   "v_used": a.used} for key, (_, a) in latest.items()]
+        with self.store._transaction("write SMS guard counts", durable=False) as conn:
+            conn.execute(_upsert_statement(dialect, "text_guard", ("number_key",), (
+                "digest", "repeats", "last_at", "muted_until")), guards)
+            conn.execute(_upsert_statement(dialect, "allowances", ("number_key", "kind"),
+                                           ("window_start", "used")), counts)
+
 
 @functools.cache
 def _lock_statements(dialect: str, table_name: str, key: tuple[str, ...],
@@ -379,7 +461,9 @@ def _immediate_transactions(engine: sa.Engine) -> None:
         if conn.connection.info.get("synchronous") != level:
             conn.exec_driver_sql(f"PRAGMA synchronous = {level}")
             conn.connection.info["synchronous"] = level
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        if not conn.get_execution_options().get("voiceline_reading", False):
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+        # else a single SELECT, its own transaction: WAL gives it a consistent snapshot
 
 
 def _durability(engine: sa.Engine) -> None:
@@ -434,10 +518,10 @@ class MemoryStore:
             texter = self.rows.get(key)
             guard, allowance, verdict = admit(
                 texter, self.guards.get(key, Guard()),
-                self.allowances.get((key, "sms_reply"), Allowance()), digest, limit, per,
+                self.allowances.get((key, SMS_REPLY), Allowance()), digest, limit, per,
                 _now())
             if verdict != OPTED_OUT:
-                self.guards[key], self.allowances[(key, "sms_reply")] = guard, allowance
+                self.guards[key], self.allowances[(key, SMS_REPLY)] = guard, allowance
             return Admission(texter, verdict)
 
     def set_opted_out(self, key: str, opted_out: bool) -> int:
