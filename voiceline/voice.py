@@ -57,7 +57,10 @@ def incoming_call() -> Response:
     note("call_started", "voice")
     if catalog is None:
         return twiml(render_last_resort(None))
-    return twiml(rendered(start_call(catalog), catalog))
+    memory = _rehearsed(catalog)
+    if memory.opening is None:  # the same for every caller
+        memory.opening = start_call(catalog)
+    return twiml(memory.text(memory.opening, catalog))
 
 
 @bp.post("/answer")
@@ -162,10 +165,11 @@ class Rehearsed:
         self.catalog: Catalog | None = None
         self.texts: dict[tuple[Step, str], str] = {}
         self.decisions: dict[tuple[bytes, str], Step] = {}
+        self.opening: Step | None = None
 
     def fresh_for(self, catalog: Catalog) -> Rehearsed:
         if catalog is not self.catalog:
-            self.catalog, self.texts, self.decisions = catalog, {}, {}
+            self.catalog, self.texts, self.decisions, self.opening = catalog, {}, {}, None
         return self
 
     def decision(self, query: bytes, digits: str) -> Step | None:
