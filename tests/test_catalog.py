@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import shutil
+from pathlib import Path
 
 import pytest
 
@@ -125,3 +126,13 @@ def test_load_catalog_raises_with_every_error_at_once(prompts):
     with pytest.raises(CatalogError) as raised:
         load_catalog(prompts)
     assert "en/line.toml" in str(raised.value) and "es/line.toml" in str(raised.value)
+
+
+def test_the_operators_guide_names_every_key_of_the_prompt_files():
+    """prompts/README.md is how operators learn the files: no key may go unexplained."""
+    from voiceline.catalog import CALL_KEYS, COMMAND_KEYS, LANGUAGE_KEYS, TEXT_KEYS, TOPIC_KEYS
+
+    guide = (Path(__file__).resolve().parent.parent / "prompts" / "README.md").read_text()
+    missing = [key for key in (*LANGUAGE_KEYS, *CALL_KEYS, *COMMAND_KEYS, *TEXT_KEYS,
+                               *TOPIC_KEYS) if f"`{key}`" not in guide]
+    assert missing == []
