@@ -52,6 +52,23 @@ def test_a_call_is_counted_step_by_step(counted, signer, catalog):
     assert texted.outcome == "failed" and ended.outcome == "caller"
 
 
+def test_every_caller_is_counted_though_the_line_remembers_its_answers(counted, signer,
+                                                                       catalog):
+    """The line answers a key at a menu from memory after the first caller; the second
+    caller hears the same words and is counted all the same."""
+    app, recorded = counted
+    option = catalog.flow.menus[catalog.flow.main_menu].options[0]
+    heard = []
+    for number in (NUMBER, "+15005550062"):
+        call = SimulatedCall(FlaskTransport(app.test_client()), signer, caller=number)
+        call.start()
+        call.press("1")
+        heard.append([h.text for h in call.press(option.key)])
+    assert heard[0] == heard[1] and heard[0]
+    assert kinds(recorded).count("call_started") == 2
+    assert kinds(recorded).count("language_chosen") == 2
+
+
 def test_a_silent_call_ends_counted_as_no_input(counted, signer):
     app, recorded = counted
     call = SimulatedCall(FlaskTransport(app.test_client()), signer)

@@ -59,8 +59,9 @@ def incoming_call() -> Response:
         return twiml(render_last_resort(None))
     memory = _rehearsed(catalog)
     if memory.opening is None:  # the same for every caller
-        memory.opening = start_call(catalog)
-    return twiml(memory.text(memory.opening, catalog))
+        step = start_call(catalog)
+        memory.opening = (step, memory.text(step, catalog))
+    return twiml(memory.opening[1])
 
 
 @bp.post("/answer")
@@ -70,16 +71,19 @@ def answer_caller() -> Response:
         return twiml(render_last_resort(request.args.get("lang")))
     digits = request.form.get("Digits", "")[:20]
     speech = request.form.get("SpeechResult", "")[:500]
-    step = _rehearsed(catalog).decision(request.query_string, digits) if not speech else None
-    if step is None:
+    memory = _rehearsed(catalog)
+    known = memory.decisions.get((request.query_string, digits)) if not speech else None
+    if known is None:
         given = CallerInput(digits, speech, _confidence(request.form.get("Confidence")))
         step = answer(catalog, CallState.from_query(request.args), given)
-        if not speech:
-            _rehearsed(catalog).remember(request.query_string, digits, step)
-    if step.send_text:
-        step = _text_me(catalog, CallState.from_query(request.args), step.send_text)
-    _note_happened(step)
-    return twiml(rendered(step, catalog))
+        remembered = not speech and not step.send_text  # "text me this" acts each time
+        if step.send_text:
+            step = _text_me(catalog, CallState.from_query(request.args), step.send_text)
+        known = (step, memory.text(step, catalog))
+        if remembered:
+            memory.remember(request.query_string, digits, *known)
+    _note_happened(known[0])
+    return twiml(known[1])
 
 
 def _text_me(catalog: Catalog, state: CallState, topic_id: str) -> Step:
@@ -164,20 +168,16 @@ class Rehearsed:
     def __init__(self):
         self.catalog: Catalog | None = None
         self.texts: dict[tuple[Step, str], str] = {}
-        self.decisions: dict[tuple[bytes, str], Step] = {}
-        self.opening: Step | None = None
+        self.decisions: dict[tuple[bytes, str], tuple[Step, str]] = {}
+        self.opening: tuple[Step, str] | None = None
 
     def fresh_for(self, catalog: Catalog) -> Rehearsed:
         if catalog is not self.catalog:
             self.catalog, self.texts, self.decisions, self.opening = catalog, {}, {}, None
         return self
 
-    def decision(self, query: bytes, digits: str) -> Step | None:
-        return self.decisions.get((query, digits))
-
-    def remember(self, query: bytes, digits: str, step: Step) -> None:
-        if not step.send_text:  # "text me this" does something each time
-            _bounded(self.decisions)[(query, digits)] = step
+    def remember(self, query: bytes, digits: str, step: Step, text: str) -> None:
+        _bounded(self.decisions)[(query, digits)] = (step, text)
 
     def text(self, step: Step, catalog: Catalog) -> str:
         key = (step, request.script_root)  # url_for's paths depend on where the app is mounted
