@@ -22,7 +22,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     if test_config is not None:
         app.config.update(test_config)
     settings.validate(app.config)
-    os.makedirs(app.instance_path, exist_ok=True)
+    if not app.config.get("DATABASE_URL") and not app.config.get("VOICELINE_STORE"):
+        os.makedirs(app.instance_path, exist_ok=True)  # for the default SQLite file only
 
     content.init_app(app)
     store.init_app(app)
