@@ -43,9 +43,9 @@ sys.path.insert(0, str(ROOT))
 from twilio.request_validator import RequestValidator  # noqa: E402
 
 from voiceline.catalog import load_catalog  # noqa: E402
+from voiceline.guards import Texter  # noqa: E402
 from voiceline.settings import REPO_PROMPTS  # noqa: E402
 from voiceline.sms import answer_text  # noqa: E402
-from voiceline.store import Texter  # noqa: E402
 
 TOKEN = "bench-auth-token"
 CALL_SID = "CA" + "b" * 32

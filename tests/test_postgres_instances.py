@@ -11,7 +11,8 @@ import threading
 import pytest
 
 from voiceline import gsm
-from voiceline.store import SqlStore, Texter
+from voiceline.guards import Texter
+from voiceline.store import SqlStore
 from voiceline.testing import FlaskTransport, SimulatedTexter
 
 NUMBER = "+15005550042"

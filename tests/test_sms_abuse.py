@@ -9,7 +9,7 @@ from datetime import timedelta
 import pytest
 
 from voiceline import gsm, store
-from voiceline.store import LOOP_SILENCE
+from voiceline.guards import LOOP_SILENCE
 from voiceline.testing import FlaskTransport, SimulatedTexter
 
 NUMBER = "+15005550031"

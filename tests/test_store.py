@@ -12,8 +12,7 @@ from alembic.runtime.migration import MigrationContext
 
 from voiceline import create_app, db_cli
 from voiceline.events import events
-from voiceline.migrations import current, head
-from voiceline.store import (
+from voiceline.guards import (
     LIMIT,
     LOOP_SILENCE,
     LOOP_WINDOW,
@@ -24,16 +23,13 @@ from voiceline.store import (
     Admission,
     Allowance,
     Guard,
-    SqlStore,
     Texter,
-    allowances,
     latest_counts,
-    metadata,
-    number_key,
     screen,
-    text_guard,
     use_allowance,
 )
+from voiceline.migrations import current, head
+from voiceline.store import SqlStore, allowances, metadata, number_key, text_guard
 from voiceline.testing import FlaskTransport, SimulatedCall, SimulatedTexter
 
 NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)

@@ -16,7 +16,8 @@ from sqlalchemy.engine import make_url
 
 from .errors import StoreError
 from .settings import count
-from .store import STORE_ERRORS, current_store
+from .sql import STORE_ERRORS
+from .store import current_store
 
 db = AppGroup("db", help="The database where opt-outs, limits and usage events live.")
 events_group = AppGroup("events", help="Usage events (no caller identity) for reports.")

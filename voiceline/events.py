@@ -24,7 +24,8 @@ import sqlalchemy as sa
 from flask import current_app
 
 from .background import CAPACITY, BackgroundWriter
-from .store import STORE_ERRORS, metadata
+from .sql import STORE_ERRORS
+from .store import metadata
 
 log = logging.getLogger(__name__)
 
@@ -91,7 +92,7 @@ class SqlEventLog(BackgroundWriter):
 
     def __init__(self, engine: sa.Engine, capacity: int = CAPACITY, retention_days: int = 0):
         # Events are counts for reports: a power cut may lose the last second of them
-        # (see store._durability), and no webhook waits for the disk because of them.
+        # (see sql._durability), and no webhook waits for the disk because of them.
         self.engine = engine.execution_options(voiceline_durable=False)
         self.retention_days = retention_days
         self._last_prune: datetime | None = None

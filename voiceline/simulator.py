@@ -37,7 +37,8 @@ from types import SimpleNamespace
 
 from flask import Flask
 
-from .store import REPLY, MemoryStore
+from .guards import REPLY
+from .store import MemoryStore
 from .testing import (
     ACCOUNT_SID,
     LINE_NUMBER,

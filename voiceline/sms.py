@@ -25,18 +25,10 @@ from .content import current_catalog
 from .errors import StoreError
 from .events import note
 from .fallback import last_resort
+from .guards import OPTED_OUT, REPLY, Admission, Texter
 from .security import verify_twilio_signature
 from .settings import count
-from .store import (
-    OPTED_OUT,
-    REPLY,
-    Admission,
-    Store,
-    Texter,
-    current_store,
-    key_of,
-    text_digest_of,
-)
+from .store import Store, current_store, key_of, text_digest_of
 from .understand import best_matches, normalise
 
 bp = Blueprint("sms", __name__, url_prefix="/sms")

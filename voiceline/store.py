@@ -3,14 +3,17 @@
 A phone number never reaches the database: ``number_key`` turns it into an HMAC-SHA256
 with a secret setting. Per number the line keeps the opt-out and language (``texters``),
 how many texts it sent in the current hour (``allowances``) and a loop guard
-(``text_guard``: a short keyed digest of the last text, never the text).
+(``text_guard``: a short keyed digest of the last text, never the text). The rules that
+decide with them are in ``guards``.
 
-``SqlStore`` runs on SQLite or PostgreSQL through SQLAlchemy Core. Every change to a
-number's row happens with that row locked (PostgreSQL: ``SELECT ... FOR UPDATE``; SQLite:
-``BEGIN IMMEDIATE``), so concurrent webhooks for one number are applied one after the
-other and the last one committed wins whole. ``MemoryStore`` is the in-memory fake with
-the same interface, for tests. The schema is made by the migrations (``voiceline db
-upgrade``); a SQLite database is upgraded when the app starts.
+``SqlStore`` runs on SQLite or PostgreSQL through SQLAlchemy Core (engine set-up in
+``sql``). Opt-outs and languages change with the number's row locked (PostgreSQL:
+``SELECT ... FOR UPDATE``; SQLite: ``BEGIN IMMEDIATE``) and are committed durably before
+any reply, so concurrent webhooks for one number apply one after the other and the last
+committed wins whole. A text's admission is one read; its new loop-guard and allowance
+counts are written in the background (``DeferredCounts``). ``MemoryStore`` is the
+in-memory fake with the same interface, for tests. The schema is made by the migrations
+(``voiceline db upgrade``); a SQLite database is upgraded when the app starts.
 """
 
 from __future__ import annotations
@@ -23,21 +26,29 @@ import re
 import secrets
 import threading
 import time
-from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
 import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.exc import SQLAlchemyError
 
 from .background import BackgroundWriter
 from .errors import StoreError
+from .guards import (
+    OPTED_OUT,
+    Admission,
+    Allowance,
+    Guard,
+    Texter,
+    admit,
+    latest_counts,
+    use_allowance,
+)
+from .sql import STORE_ERRORS, Transaction, make_engine
 
 log = logging.getLogger(__name__)
 metadata = sa.MetaData()
-STORE_ERRORS = (SQLAlchemyError, OSError)
 
 texters = sa.Table(
     "texters", metadata,
@@ -72,44 +83,8 @@ text_guard = sa.Table(
     sa.Column("muted_until", sa.DateTime(timezone=True), nullable=True),
 )
 
-# An auto-responder answering every reply loops with the line: the same text again and
-# again. The second identical text within the window gets no reply; the third mutes the
-# number for a while (and each further identical text extends the silence).
-LOOP_WINDOW = timedelta(minutes=10)
-LOOP_REPEATS = 3
-LOOP_SILENCE = timedelta(hours=1)
-REPLY, REPEAT, MUTED = "reply", "repeat", "muted"
-LIMIT, OPTED_OUT = "limit", "opted_out"
 SMS_REPLY = "sms_reply"  # the allowance of replies to texts (per number, per hour)
 RECENT_SECONDS = 10.0  # how long a process trusts its own counts over the database's
-
-
-@dataclass(frozen=True)
-class Texter:
-    opted_out: bool = False
-    language: str | None = None
-
-
-@dataclass(frozen=True)
-class Allowance:
-    window_start: datetime | None = None
-    used: int = 0
-
-
-@dataclass(frozen=True)
-class Guard:
-    digest: str = ""
-    repeats: int = 0
-    last_at: datetime | None = None
-    muted_until: datetime | None = None
-
-
-@dataclass(frozen=True)
-class Admission:
-    """Whether a text gets a reply: the texter as stored (None if never seen) and a verdict,
-    REPLY, or why not (OPTED_OUT, REPEAT, MUTED by the loop guard, LIMIT reached)."""
-    texter: Texter | None
-    verdict: str
 
 
 class Store(Protocol):
@@ -136,67 +111,6 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-def _aware(moment: datetime | None) -> datetime | None:
-    """SQLite hands back naive datetimes; everything here is UTC."""
-    if moment is not None and moment.tzinfo is None:
-        return moment.replace(tzinfo=UTC)
-    return moment
-
-
-# ------------------------------------------------------------------------- pure rules
-
-def use_allowance(row: Allowance, limit: int, per: timedelta, now: datetime
-                  ) -> tuple[Allowance, bool]:
-    """One more use of a per-number allowance of ``limit`` per ``per`` (a fixed window)."""
-    start = _aware(row.window_start)
-    if start is None or now - start >= per or start > now:
-        row = Allowance(now, 0)
-    if row.used >= limit:
-        return row, False
-    return replace(row, used=row.used + 1), True
-
-
-def screen(row: Guard, digest: str, now: datetime) -> tuple[Guard, str]:
-    """The loop guard's verdict on one text: REPLY, REPEAT (silent) or MUTED (silent)."""
-    last_at, muted_until = _aware(row.last_at), _aware(row.muted_until)
-    same = row.digest == digest and last_at is not None and now - last_at < LOOP_WINDOW
-    repeats = row.repeats + 1 if same else 1
-    if muted_until is not None and now < muted_until:
-        until = now + LOOP_SILENCE if same else muted_until
-        return Guard(digest, repeats, now, until), MUTED
-    if repeats >= LOOP_REPEATS:
-        return Guard(digest, repeats, now, now + LOOP_SILENCE), MUTED
-    return Guard(digest, repeats, now, None), REPEAT if repeats > 1 else REPLY
-
-
-def admit(texter: Texter | None, guard: Guard, allowance: Allowance, digest: str, limit: int,
-          per: timedelta, now: datetime) -> tuple[Guard, Allowance, str]:
-    """The loop guard (skipped when ``digest`` is empty, as for START), then the reply
-    allowance; an opted-out number changes nothing and gets OPTED_OUT."""
-    if texter is not None and texter.opted_out:
-        return guard, allowance, OPTED_OUT
-    if digest:
-        guard, verdict = screen(guard, digest, now)
-        if verdict != REPLY:
-            return guard, allowance, verdict
-    allowance, allowed = use_allowance(allowance, limit, per, now)
-    return guard, allowance, REPLY if allowed else LIMIT
-
-
-def latest_counts(stored: tuple[Guard, Allowance],
-                  mine: tuple[Guard, Allowance] | None) -> tuple[Guard, Allowance]:
-    """The newer of the database's counts and this process's own not-yet-written ones:
-    another instance may have written newer ones since."""
-    if mine is None:
-        return stored
-    (stored_guard, stored_allowance), (my_guard, my_allowance) = stored, mine
-    epoch = datetime.min.replace(tzinfo=UTC)
-    guard = max(stored_guard, my_guard, key=lambda g: _aware(g.last_at) or epoch)
-    allowance = max(stored_allowance, my_allowance,
-                    key=lambda a: (_aware(a.window_start) or epoch, a.used))
-    return guard, allowance
-
-
 # -------------------------------------------------------------------------- SQL store
 
 class SqlStore:
@@ -204,14 +118,7 @@ class SqlStore:
 
     def __init__(self, url: str):
         self.url = url
-        if url.startswith("sqlite"):
-            self.engine = sa.create_engine(url, connect_args={"timeout": 5})
-            _immediate_transactions(self.engine)
-        else:
-            # Short timeouts: a webhook waiting on a dead database must still answer Twilio.
-            self.engine = sa.create_engine(url, pool_pre_ping=True, pool_timeout=3, connect_args={
-                "connect_timeout": 3, "options": "-c statement_timeout=5000 -c lock_timeout=3000"})
-        _durability(self.engine)
+        self.engine = make_engine(url)
         self._variants: dict[tuple[int, bool, bool], sa.Engine] = {}
         self._secret: str | None = None
         self._recent: dict[str, tuple[float, Guard, Allowance]] = {}
@@ -318,43 +225,19 @@ class SqlStore:
         """A transaction; ``durable=False`` for counters a crash may lose (never an opt-out),
         ``reading=True`` for one that only reads (SQLite: no write lock)."""
         if durable and not reading:
-            return _Transaction(self.engine, doing)
+            return Transaction(self.engine, doing)
         key = (id(self.engine), durable, reading)  # tests swap the engine
         engine = self._variants.get(key)
         if engine is None:
             engine = self._variants[key] = self.engine.execution_options(
                 voiceline_durable=durable, voiceline_reading=reading)
-        return _Transaction(engine, doing)
+        return Transaction(engine, doing)
 
     def _locked(self, conn, table: sa.Table, key: dict, defaults: dict):
         """The row at ``key``, created if missing, locked until the transaction ends."""
         insert, select = _lock_statements(self.dialect, table.name, tuple(key), tuple(defaults))
         conn.execute(insert, {f"v_{name}": value for name, value in {**key, **defaults}.items()})
         return conn.execute(select, {f"k_{name}": value for name, value in key.items()}).one()
-
-
-class _Transaction:
-    """``engine.begin()`` that turns any database failure into a StoreError naming the act."""
-
-    def __init__(self, engine: sa.Engine, doing: str):
-        self.engine, self.doing, self.context = engine, doing, None
-
-    def __enter__(self):
-        try:
-            self.context = self.engine.begin()
-            return self.context.__enter__()
-        except STORE_ERRORS as exc:
-            raise StoreError(f"could not {self.doing}: {type(exc).__name__}") from None
-
-    def __exit__(self, kind, exc, traceback):
-        try:
-            self.context.__exit__(kind, exc, traceback)
-        except STORE_ERRORS as error:
-            raise StoreError(f"could not {self.doing}: {type(error).__name__}") from None
-        if isinstance(exc, STORE_ERRORS):
-            # Only the error's type: its text may quote the statement's parameters.
-            raise StoreError(f"could not {self.doing}: {type(exc).__name__}") from None
-        return False
 
 
 # Statements are built once and run with parameters: building one costs more than running
@@ -442,52 +325,6 @@ def _update(conn, table: sa.Table, key: dict, **values) -> None:
     conn.execute(_update_statement(table.name, tuple(key), tuple(values)),
                  {**{f"k_{name}": value for name, value in key.items()},
                   **{f"s_{name}": value for name, value in values.items()}})
-
-
-def _immediate_transactions(engine: sa.Engine) -> None:
-    """SQLite: every transaction takes the write lock at its start (``BEGIN IMMEDIATE``).
-
-    Writers then queue on the busy timeout instead of failing when two transactions that
-    read first both try to write, and migrations run one process at a time.
-    """
-    @sa.event.listens_for(engine, "connect")
-    def _no_driver_transactions(dbapi_connection, record):
-        dbapi_connection.isolation_level = None
-
-    @sa.event.listens_for(engine, "begin")
-    def _begin_immediate(conn):
-        # Before BEGIN: SQLite refuses to change it inside a transaction.
-        level = "FULL" if _is_durable(conn) else "NORMAL"
-        if conn.connection.info.get("synchronous") != level:
-            conn.exec_driver_sql(f"PRAGMA synchronous = {level}")
-            conn.connection.info["synchronous"] = level
-        if not conn.get_execution_options().get("voiceline_reading", False):
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
-        # else a single SELECT, its own transaction: WAL gives it a consistent snapshot
-
-
-def _durability(engine: sa.Engine) -> None:
-    """Opt-outs are flushed to disk before their commit returns; counters need not be.
-
-    SQLite runs in WAL mode (readers never wait for the writer), syncing the log on every
-    durable commit (``synchronous = FULL``) and leaving counters to the OS (``NORMAL``:
-    safe if the line crashes, may lose the last counts if the machine loses power).
-    PostgreSQL commits counters with ``synchronous_commit = off`` (the same trade).
-    """
-    if engine.dialect.name == "sqlite":
-        @sa.event.listens_for(engine, "connect")
-        def _write_ahead_log(dbapi_connection, record):
-            dbapi_connection.execute("PRAGMA journal_mode = WAL")
-        return
-
-    @sa.event.listens_for(engine, "begin")
-    def _relax_counters(conn):
-        if not _is_durable(conn):
-            conn.exec_driver_sql("SET LOCAL synchronous_commit = off")
-
-
-def _is_durable(conn) -> bool:
-    return conn.get_execution_options().get("voiceline_durable", True)
 
 
 # ------------------------------------------------------------------------- memory fake
