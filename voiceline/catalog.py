@@ -1,7 +1,7 @@
 """The catalog: every word the line says, loaded from the operators' files in ``prompts/``.
 
-``flow.toml`` is the menu as data (with a spec version); ``<lang>/line.toml`` and
-``<lang>/topics.toml`` hold one language's words. ``load_catalog`` reads them all,
+``flow.toml`` is the menu as data (with a spec version; see ``menus``); ``<lang>/line.toml``
+and ``<lang>/topics.toml`` hold one language's words (read with ``prompt_files``). ``load_catalog`` reads them all,
 validates them as a whole, and returns an immutable ``Catalog`` or raises
 ``CatalogError`` listing every problem with its file, line and fix. The webhooks only
 ever see a catalog that passed.
@@ -10,8 +10,6 @@ ever see a catalog that passed.
 from __future__ import annotations
 
 import hashlib
-import re
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
@@ -19,8 +17,9 @@ from pathlib import Path
 from types import MappingProxyType
 
 from .errors import CatalogError, Finding
+from .menus import Flow, check_flow, read_flow
+from .prompt_files import PromptFiles
 
-SPEC_VERSION = 1
 AUDIO_SUFFIXES = (".mp3", ".wav")
 
 LANGUAGE_KEYS = ("name", "speech_tag", "voice", "choose", "words", "greetings")
@@ -79,35 +78,6 @@ class Language:
 
 
 @dataclass(frozen=True)
-class Option:
-    key: str
-    menu: str | None = None
-    topic: str | None = None
-
-    @property
-    def target(self) -> str:
-        return self.menu or self.topic or ""
-
-
-@dataclass(frozen=True)
-class Menu:
-    id: str
-    options: tuple[Option, ...]
-
-    def option_for(self, key: str) -> Option | None:
-        return next((o for o in self.options if o.key == key), None)
-
-
-@dataclass(frozen=True)
-class Flow:
-    spec_version: int
-    languages: tuple[str, ...]
-    topics: tuple[str, ...]
-    main_menu: str
-    menus: Mapping[str, Menu]
-
-
-@dataclass(frozen=True)
 class Catalog:
     root: Path
     version: str
@@ -133,101 +103,6 @@ class Catalog:
 
 # ----------------------------------------------------------------------------- loading
 
-class _Reader:
-    """Collects findings while reading one folder of prompt files."""
-
-    def __init__(self, root: Path):
-        self.root = root
-        self.findings: list[Finding] = []
-        self.sources: dict[str, str] = {}
-
-    def rel(self, path: Path) -> str:
-        try:
-            return str(path.relative_to(self.root.parent))
-        except ValueError:
-            return str(path)
-
-    def error(self, path: Path, where: str, message: str, fix: str,
-              severity: str = "error") -> None:
-        self.findings.append(Finding(self.rel(path), self.line_of(path, where), where,
-                                     message, fix, severity))
-
-    def line_of(self, path: Path, where: str) -> int | None:
-        """Best-effort line of a key path such as 'topics.risks.text' in ``path``."""
-        text = self.sources.get(str(path))
-        if text is None or not where:
-            return None
-        parts = where.split(".")
-        if parts[0] in {"topics", "flow"} and len(parts) > 1:  # a prefix naming the file
-            parts = parts[1:]
-        while len(parts) > 1 and parts[-1].isdigit():  # call.no_input.2: the list's line
-            parts = parts[:-1]
-        return locate(text, parts)
-
-    def read_toml(self, path: Path) -> dict | None:
-        try:
-            raw = path.read_bytes()
-        except FileNotFoundError:
-            self.error(path, "", "This file is missing.",
-                       f"Create {path.name} (copy it from another language's folder).")
-            return None
-        except OSError as exc:
-            self.error(path, "", f"This file cannot be read ({exc.strerror}).",
-                       "Check the file's permissions.")
-            return None
-        try:
-            text = raw.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            line = raw[: exc.start].count(b"\n") + 1
-            self.findings.append(Finding(self.rel(path), line, "", "This file is not UTF-8 text.",
-                                         "Save it as UTF-8 (in most editors: Save As, "
-                                         "Encoding: UTF-8)."))
-            return None
-        self.sources[str(path)] = text
-        try:
-            return tomllib.loads(text)
-        except tomllib.TOMLDecodeError as exc:
-            line = _toml_error_line(exc)
-            self.findings.append(Finding(
-                self.rel(path), line, "", f"The file's format is broken: {exc}.",
-                "Look at that line: every text needs quotes around it, every [section] needs "
-                "its brackets, and a long text starts and ends with three quotes (\"\"\")."))
-            return None
-
-
-def _toml_error_line(exc: tomllib.TOMLDecodeError) -> int | None:
-    lineno = getattr(exc, "lineno", None)
-    if lineno:
-        return int(lineno)
-    found = re.search(r"line (\d+)", str(exc))
-    return int(found.group(1)) if found else None
-
-
-def locate(text: str, parts: list[str]) -> int | None:
-    """Line number (1-based) of the key ``parts[-1]`` inside table ``parts[:-1]``."""
-    lines = text.splitlines()
-    whole = re.compile(r"^\s*\[\[?\s*" + r"\s*\.\s*".join(map(re.escape, parts)) + r"\s*\]")
-    for i, line in enumerate(lines):
-        if parts and whole.match(line):
-            return i + 1
-    table, key = parts[:-1], parts[-1] if parts else ""
-    start = 0
-    if table:
-        header = re.compile(r"^\s*\[\s*" + r"\s*\.\s*".join(map(re.escape, table)) + r"\s*\]")
-        start = next((i for i, line in enumerate(lines) if header.match(line)), -1)
-        if start < 0:
-            return None
-    key_re = re.compile(r"^\s*" + re.escape(key) + r"\s*=") if key else None
-    for i in range(start, len(lines)):
-        if key_re is None:
-            return i + 1
-        if i > start and table and lines[i].lstrip().startswith("["):
-            break
-        if key_re.match(lines[i]):
-            return i + 1
-    return start + 1 if table else None
-
-
 def load_catalog(root: str | Path) -> Catalog:
     """Read and validate every prompt file under ``root``; raise ``CatalogError`` if broken."""
     catalog, findings = read_catalog(root)
@@ -240,15 +115,15 @@ def read_catalog(root: str | Path) -> tuple[Catalog | None, list[Finding]]:
     """Read every prompt file; return the catalog (None if any error) and all findings."""
     from .checks import content_findings  # the content rules live apart from the structure
 
-    reader = _Reader(Path(root).resolve())
-    flow = _read_flow(reader)
+    reader = PromptFiles(Path(root).resolve())
+    flow = read_flow(reader)
     languages: dict[str, Language] = {}
     if flow is not None:
         for code in flow.languages:
             language = _read_language(reader, code, flow)
             if language is not None:
                 languages[code] = language
-        _check_flow(reader, flow)
+        check_flow(reader, flow)
     if flow is not None and len(languages) == len(flow.languages):
         draft = Catalog(reader.root, _version(reader), flow, MappingProxyType(languages))
         for finding in content_findings(draft):
@@ -261,7 +136,7 @@ def read_catalog(root: str | Path) -> tuple[Catalog | None, list[Finding]]:
                    warnings), reader.findings
 
 
-def _with_line(reader: _Reader, finding: Finding) -> Finding:
+def _with_line(reader: PromptFiles, finding: Finding) -> Finding:
     if finding.line is not None:
         return finding
     path = reader.root.parent / finding.file
@@ -270,138 +145,14 @@ def _with_line(reader: _Reader, finding: Finding) -> Finding:
                    finding.severity)
 
 
-def _version(reader: _Reader) -> str:
+def _version(reader: PromptFiles) -> str:
     digest = hashlib.sha256()
     for name in sorted(reader.sources):
         digest.update(name.encode() + b"\0" + reader.sources[name].encode())
     return digest.hexdigest()[:12]
 
 
-def _read_flow(reader: _Reader) -> Flow | None:
-    path = reader.root / "flow.toml"
-    data = reader.read_toml(path)
-    if data is None:
-        return None
-    version = data.get("spec_version")
-    if version != SPEC_VERSION:
-        reader.error(path, "spec_version", f"spec_version is {version!r}; this version of "
-                     f"voiceline reads spec_version {SPEC_VERSION}.",
-                     f"Set spec_version = {SPEC_VERSION} and check the file against "
-                     "prompts/README.md.")
-    languages = _string_list(reader, path, data, "languages")
-    topics = _string_list(reader, path, data, "topics")
-    main_menu = data.get("main_menu")
-    if not isinstance(main_menu, str):
-        reader.error(path, "main_menu", "main_menu is missing.",
-                     'Add main_menu = "main" (the name of the first menu callers hear).')
-        main_menu = ""
-    menus: dict[str, Menu] = {}
-    raw_menus = data.get("menus")
-    if not isinstance(raw_menus, dict) or not raw_menus:
-        reader.error(path, "menus", "There are no menus.", "Add a [menus.main] section.")
-        raw_menus = {}
-    for menu_id, raw in raw_menus.items():
-        menus[menu_id] = _read_menu(reader, path, menu_id, raw)
-    unknown = set(data) - {"spec_version", "languages", "topics", "main_menu", "menus"}
-    for key in sorted(unknown):
-        reader.error(path, key, f"Unknown key '{key}'.", "Remove it or check its spelling.")
-    if not languages or not topics:
-        return None
-    return Flow(SPEC_VERSION, tuple(languages), tuple(topics), main_menu,
-                MappingProxyType(menus))
-
-
-def _string_list(reader: _Reader, path: Path, data: dict, key: str) -> list[str]:
-    value = data.get(key)
-    if not isinstance(value, list) or not value or not all(isinstance(v, str) for v in value):
-        reader.error(path, key, f"'{key}' must be a list of names in quotes.",
-                     f'Write it like {key} = ["first", "second"].')
-        return []
-    for dup in sorted({v for v in value if value.count(v) > 1}):
-        reader.error(path, key, f"'{dup}' appears twice in '{key}'.", "Keep one of them.")
-    return value
-
-
-def _read_menu(reader: _Reader, path: Path, menu_id: str, raw: object) -> Menu:
-    where = f"menus.{menu_id}"
-    options: list[Option] = []
-    raw_options = raw.get("options") if isinstance(raw, dict) else None
-    if not isinstance(raw_options, list) or not raw_options:
-        reader.error(path, where, f"Menu '{menu_id}' has no options.",
-                     "Give it options = [ { key = 1, topic = \"...\" }, ... ].")
-        return Menu(menu_id, ())
-    for index, item in enumerate(raw_options, start=1):
-        if not isinstance(item, dict) or ("menu" in item) == ("topic" in item):
-            reader.error(path, f"{where}.options", f"Option {index} of menu '{menu_id}' must "
-                         "name exactly one topic or one menu.",
-                         'Write it like { key = 1, topic = "risks" } or '
-                         '{ key = 2, menu = "safety" }.')
-            continue
-        key = item.get("key")
-        if not isinstance(key, int) or not 1 <= key <= 9:
-            reader.error(path, f"{where}.options", f"Option {index} of menu '{menu_id}' has "
-                         f"key {key!r}; keys are the numbers 1 to 5.",
-                         f"Write key = {index}.")
-            continue
-        options.append(Option(str(key), item.get("menu"), item.get("topic")))
-    return Menu(menu_id, tuple(options))
-
-
-def _check_flow(reader: _Reader, flow: Flow) -> None:
-    path = reader.root / "flow.toml"
-    if flow.main_menu and flow.main_menu not in flow.menus:
-        reader.error(path, "main_menu", f"main_menu names '{flow.main_menu}', which is not a "
-                     "menu.", "Name one of the [menus.*] sections.")
-    for menu in flow.menus.values():
-        where = f"menus.{menu.id}"
-        keys = [int(o.key) for o in menu.options]
-        if len(keys) > 5:
-            reader.error(path, where, f"Menu '{menu.id}' offers {len(keys)} choices; callers "
-                         "can hold at most five in mind.",
-                         "Move some options into a new sub-menu.")
-        for dup in sorted({k for k in keys if keys.count(k) > 1}):
-            reader.error(path, where, f"Key {dup} is used twice in menu '{menu.id}'.",
-                         "Number the options 1, 2, 3... once each.")
-        if keys and sorted(set(keys)) != list(range(1, len(set(keys)) + 1)):
-            reader.error(path, where, f"Menu '{menu.id}' keys {sorted(keys)} have a gap or "
-                         "do not start at 1.", "Number the options 1, 2, 3... without gaps.")
-        for option in menu.options:
-            if option.menu and option.menu not in flow.menus:
-                reader.error(path, where, f"Menu '{menu.id}' points to menu '{option.menu}', "
-                             "which does not exist.", "Add that menu or fix the name.")
-            if option.topic and option.topic not in flow.topics:
-                reader.error(path, where, f"Menu '{menu.id}' offers topic '{option.topic}', "
-                             "which is not in the topics list.",
-                             "Add it to topics = [...] or fix the name.")
-    reached = _reachable(flow)
-    for topic in flow.topics:
-        if topic not in reached:
-            reader.error(path, "topics", f"Topic '{topic}' is in no menu a caller can reach.",
-                         "Add { key = N, topic = \"" + topic + "\" } to a menu's options.")
-    for menu_id in flow.menus:
-        if menu_id not in reached:
-            reader.error(path, f"menus.{menu_id}", f"Menu '{menu_id}' cannot be reached from "
-                         "the main menu.", "Offer it from another menu, or delete it.",
-                         severity="warning")
-
-
-def _reachable(flow: Flow) -> set[str]:
-    seen: set[str] = set()
-    pending = [flow.main_menu]
-    while pending:
-        menu_id = pending.pop()
-        if menu_id in seen or menu_id not in flow.menus:
-            continue
-        seen.add(menu_id)
-        for option in flow.menus[menu_id].options:
-            if option.menu:
-                pending.append(option.menu)
-            elif option.topic:
-                seen.add(option.topic)
-    return seen
-
-
-def _read_language(reader: _Reader, code: str, flow: Flow) -> Language | None:
+def _read_language(reader: PromptFiles, code: str, flow: Flow) -> Language | None:
     folder = reader.root / code
     line_path, topics_path = folder / "line.toml", folder / "topics.toml"
     line = reader.read_toml(line_path)
@@ -450,7 +201,7 @@ def _read_language(reader: _Reader, code: str, flow: Flow) -> Language | None:
         audio=MappingProxyType(_audio_files(folder / "audio")))
 
 
-def _read_section(reader: _Reader, path: Path, data: dict, section: str, keys: tuple[str, ...],
+def _read_section(reader: PromptFiles, path: Path, data: dict, section: str, keys: tuple[str, ...],
                   prefix: str = "", kind: str = "") -> dict:
     raw = data.get(section)
     values: dict = {}
