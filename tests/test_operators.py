@@ -125,3 +125,17 @@ def test_a_new_topic_missing_in_one_language_is_not_served(prompts):
     assert check.exit_code == 1
     assert "prompts/es/topics.toml" in check.output and "'procedure' is missing" in check.output
     assert "11 " not in line.text("hi"), "the running line keeps its ten topics"
+
+
+def test_help_lists_every_command_even_before_the_line_is_configured(monkeypatch):
+    """An operator's first `voiceline --help`, with no settings at all: the commands, not
+    a refusal. A command that needs the running line still says what to set."""
+    for name in ("TWILIO_AUTH_TOKEN", "VOICELINE_DEV_MODE"):
+        monkeypatch.delenv(name, raising=False)
+    runner = CliRunner()
+    shown = runner.invoke(cli, ["--help"], prog_name="voiceline")
+    assert shown.exit_code == 0
+    for command in ("check", "simulate", "db", "twilio"):
+        assert re.search(rf"^\s+{command}\s", shown.output, re.MULTILINE)
+    refused = runner.invoke(cli, ["routes"], prog_name="voiceline")
+    assert refused.exit_code != 0 and "TWILIO_AUTH_TOKEN" in refused.output

@@ -1,10 +1,10 @@
 """The catalog: every word the line says, loaded from the operators' files in ``prompts/``.
 
-``flow.toml`` is the menu as data (with a spec version; see ``menus``); ``<lang>/line.toml``
-and ``<lang>/topics.toml`` hold one language's words (read with ``prompt_files``). ``load_catalog`` reads them all,
-validates them as a whole, and returns an immutable ``Catalog`` or raises
-``CatalogError`` listing every problem with its file, line and fix. The webhooks only
-ever see a catalog that passed.
+``flow.toml`` is the menu as data (with a spec version; see ``menus``);
+``<lang>/line.toml`` and ``<lang>/topics.toml`` hold one language's words (read with
+``prompt_files``). ``load_catalog`` reads them all, validates them as a whole, and returns
+an immutable ``Catalog`` or raises ``CatalogError`` listing every problem with its file,
+line and fix. The webhooks only ever see a catalog that passed.
 """
 
 from __future__ import annotations
