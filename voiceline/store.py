@@ -169,7 +169,8 @@ class SqlStore:
     def _remember(self, key: str, guard: Guard, allowance: Allowance) -> None:
         now = time.monotonic()
         if len(self._recent) >= 10_000:  # a flood of numbers: keep only the fresh ones
-            self._recent = {k: e for k, e in self._recent.items() if e[0] >= now}
+            # list(): a copy taken at once, safe beside threads of the development server
+            self._recent = {k: e for k, e in list(self._recent.items()) if e[0] >= now}
         self._recent[key] = (now + RECENT_SECONDS, guard, allowance)
 
     def set_opted_out(self, key: str, opted_out: bool) -> int:
