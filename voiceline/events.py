@@ -6,9 +6,9 @@ code) -- never a phone number, a number's hash or a message body. Every field is
 to a short word, so nothing else fits in.
 
 Writing an event must never slow or break a webhook: ``SqlEventLog.record`` only puts the
-event on a bounded queue; a background thread per process (started lazily, so it works
-after gunicorn forks its workers) writes batches to the database. When the queue is full
-or the database is down, events are dropped, counted and logged; nothing waits.
+event on a bounded queue; a background thread per process (``background.BackgroundWriter``)
+writes batches to the database. When the queue is full or the database is down, events
+are dropped, counted and logged; nothing waits.
 ``MemoryEventLog`` is the in-memory fake with the same interface, for tests.
 """
 

@@ -230,7 +230,9 @@ class RememberedAnswers:
 
 
 def _answers(catalog: Catalog) -> RememberedAnswers:
-    memory = current_app.extensions.setdefault("voiceline_sms_answers", RememberedAnswers())
+    memory = current_app.extensions.get("voiceline_sms_answers")
+    if memory is None:
+        memory = current_app.extensions["voiceline_sms_answers"] = RememberedAnswers()
     if memory.catalog is not catalog:
         memory.catalog, memory.answers = catalog, {}
     return memory
