@@ -52,6 +52,8 @@ def test_good_edit_seen_broken_edit_ignored_while_the_line_answers_then_repair_s
     catalog = load_catalog(prompts)
     first_topic = catalog.flow.topics[0]
     client = line.app.test_client()
+    # Heard once before the edit: the line remembers its answers, and must forget them.
+    assert catalog.language("en").call["welcome"] in line.dial()
 
     set_welcome(en_line, "Welcome to the neck pain line, edited.")
     assert "Welcome to the neck pain line, edited." in line.dial()
