@@ -147,3 +147,25 @@ def test_an_unchanged_folder_is_not_read_again(prompts, monkeypatch):
     for _ in range(3):
         holder.refresh()
     assert reads == []
+
+
+def test_texts_answer_with_the_edited_topic_though_the_line_remembered_the_old(prompts):
+    from voiceline.testing import SimulatedTexter
+
+    line = Line(simulator_app(prompts))
+    catalog = load_catalog(prompts)
+    topic = catalog.language("en").topics[catalog.flow.topics[1]]
+    start = topic.text[:30]
+
+    def ask_topic_two(number: str) -> str:
+        texter = SimulatedTexter(line.transport, line.signer, number=number)
+        texter.send("hi")
+        return texter.send("2")
+
+    assert ask_topic_two("+15005550101").startswith(start)
+    path = prompts / "en" / "topics.toml"
+    text = path.read_text(encoding="utf-8")
+    before, _, after = text.rpartition(start)  # the texted summary comes after the spoken
+    assert before
+    path.write_text(before + "Edited. " + start + after, encoding="utf-8")
+    assert ask_topic_two("+15005550102").startswith("Edited. " + start)
