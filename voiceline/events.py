@@ -21,7 +21,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
 import sqlalchemy as sa
-from flask import current_app
+from flask import current_app, g, has_request_context
 
 from .background import CAPACITY, BackgroundWriter
 from .sql import STORE_ERRORS
@@ -146,11 +146,20 @@ class MemoryEventLog:
 
 
 def note(kind: str, channel: str, **details) -> None:
-    """Record a usage event for the current app. Never raises, never waits."""
+    """Record a usage event for the current app. Never raises, never waits. The request's
+    events are also kept in ``g`` (see ``noted``): its log line repeats them."""
     try:
-        current_app.extensions["voiceline_events"].record(Event(kind, channel, **details))
+        event = Event(kind, channel, **details)
+        if has_request_context():
+            g.setdefault("voiceline_noted", []).append(event)
+        current_app.extensions["voiceline_events"].record(event)
     except Exception:  # noqa: BLE001 - counting must never break a webhook
         log.warning("could not note a usage event", exc_info=True)
+
+
+def noted() -> list[Event]:
+    """The usage events noted so far in this request."""
+    return g.get("voiceline_noted", [])
 
 
 def init_app(app, store) -> None:

@@ -27,8 +27,10 @@ import sys
 import time
 from urllib.parse import unquote
 
-from flask import Flask, Request, Response, abort, current_app, g, has_request_context, request
+from flask import Flask, Request, Response, abort, current_app, g, request
 from werkzeug.exceptions import HTTPException
+
+from .events import noted
 
 REQUEST_LOG = logging.getLogger("voiceline.requests")
 NOT_LOGGED = ("/healthz", "/metrics")
@@ -45,7 +47,6 @@ def init_app(app: Flask) -> None:
     _give_the_log_a_handler()
     app.before_request(_start_clock)
     app.after_request(_log_and_count)
-    _borrow_usage_events(app)
     token = app.config.get("VOICELINE_METRICS_TOKEN")
     if token:
         app.extensions["voiceline_metrics"] = Metrics()
@@ -83,7 +84,7 @@ def _log_and_count(response: Response) -> Response:
     if metrics is not None and route != "/metrics":
         metrics.observe(route, req.method, response.status_code, seconds)
     if route not in NOT_LOGGED and REQUEST_LOG.isEnabledFor(logging.INFO):
-        fields = request_fields(req, route, response, seconds, ctx.get("voiceline_noted", ()))
+        fields = request_fields(req, route, response, seconds, noted())
         # A record made directly: Logger.info would walk the stack for the caller's line.
         REQUEST_LOG.handle(REQUEST_LOG.makeRecord(REQUEST_LOG.name, logging.INFO, __file__,
                                                   0, json.dumps(fields), (), None))
@@ -148,23 +149,6 @@ def _state_in_query(query: bytes) -> dict[str, str]:
     return {name: word(unquote(value.group(1).decode("ascii", "replace")), size)
             for (name, pattern), size in zip(NEXT_QUERY.items(), (16, 100), strict=True)
             if (value := pattern.search(query))}
-
-
-def _borrow_usage_events(app: Flask) -> None:
-    """The usage events already say, in cleaned words, what the caller chose (topic heard,
-    text answered...); the log line repeats them, so each event is also kept in ``g``."""
-    event_log = app.extensions.get("voiceline_events")
-    if event_log is None or getattr(event_log, "voiceline_observed", False):
-        return
-    record = event_log.record
-
-    def record_and_remember(event) -> None:
-        if has_request_context():
-            g.setdefault("voiceline_noted", []).append(event)
-        record(event)
-
-    event_log.record = record_and_remember
-    event_log.voiceline_observed = True
 
 
 # --------------------------------------------------------------------------- the metrics
