@@ -116,6 +116,15 @@ def test_a_text_chat(line, catalog):
     assert said.count(gsm.to_gsm7(en.text["disclaimer"])) == 3
 
 
+def test_an_operator_may_send_the_same_text_again_and_again(line, catalog):
+    """The loop guard that silences an auto-responder is off in the simulator."""
+    topic = catalog.language("en").topics[catalog.flow.topics[0]]
+    code, output = drive(run_texts, line, ["hello", "1", "1", "1"])
+    replies = [o for o in output if o.startswith("  reply: ")]
+    assert code == 0 and "  reply: (no reply)" not in replies
+    assert heard_text(output).count(gsm.to_gsm7(topic.text)[:60]) == 3
+
+
 def test_a_text_chat_in_spanish(line, catalog):
     es = catalog.language("es")
     _, output = drive(run_texts, line, ["2"], lang="es")

@@ -32,12 +32,14 @@ from __future__ import annotations
 import secrets
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from types import SimpleNamespace
 
 from flask import Flask
 
-from .guards import REPLY
+from .flow import KEYPAD
+from .guards import Admission
 from .store import MemoryStore
 from .testing import (
     ACCOUNT_SID,
@@ -54,7 +56,6 @@ ReadLine = Callable[[], str | None]
 Write = Callable[[str], None]
 
 BASE_URL = "https://simulator.voiceline.invalid"
-KEYS = set("0123456789*#")
 MENU_MARK = "  [menu: press a key, say: ..., or . for silence; q hangs up]"
 QUIT = {"q", "/q"}
 
@@ -62,8 +63,8 @@ QUIT = {"q", "/q"}
 class _SimulatorStore(MemoryStore):
     """The in-memory store, without the loop guard (an operator repeats texts on purpose)."""
 
-    def screen_text(self, key: str, digest: str) -> str:
-        return REPLY
+    def admit_text(self, key: str, digest: str, limit: int, per: timedelta) -> Admission:
+        return super().admit_text(key, "", limit, per)  # no digest: the guard is skipped
 
 
 class Outbox:
@@ -201,12 +202,12 @@ def _call_input(typed: str) -> tuple[str, str]:
     typed = typed.strip()
     if typed == ".":
         return "silent", ""
-    if typed in KEYS:
+    if typed in KEYPAD:
         return "press", typed
     if typed.lower().startswith("say:"):
         words = typed[4:].strip()
         return ("say", words) if words else ("", "")
-    if typed and not (typed[0] in KEYS and len(typed) > 1):
+    if typed and not (typed[0] in KEYPAD and len(typed) > 1):
         return "say", typed  # plain words are speech too
     return "", ""
 
