@@ -270,6 +270,7 @@ def test_broken_prompt_files_at_start_still_answer_with_the_disclaimer(config, s
     call = SimulatedCall(FlaskTransport(app.test_client()), signer)
     heard = " ".join(texts(call.start()))
     assert "not medical advice" in heard and "doctor" in heard
+    assert "No es un consejo médico" in heard  # the language is not known yet: both
     assert call.hung_up
     assert app.test_client().get("/healthz").status_code == 503
 

@@ -101,13 +101,19 @@ bp = Blueprint("fallback", __name__)
 bp.before_request(verify_twilio_signature)
 
 
+def spoken_apology(lang: str | None) -> str:
+    """The built-in apology for a call, in ``lang`` if it is known, else in every language,
+    with the voices configured for the line."""
+    codes = (lang,) if lang in LAST_RESORT else EVERY_LANGUAGE
+    voices = {code: current_app.config.get(f"VOICELINE_VOICE_{code.upper()}") or ""
+              for code in codes}
+    return apology_twiml(codes, voices)
+
+
 @bp.post("/voice/fallback")
 def voice_fallback() -> Response:
     _log_failure("voice")
-    codes = _languages_of_failed_call()
-    voices = {code: current_app.config.get(f"VOICELINE_VOICE_{code.upper()}") or ""
-              for code in codes}
-    return _xml(apology_twiml(codes, voices))
+    return _xml(spoken_apology(_language_of_failed_call()))
 
 
 @bp.post("/sms/fallback")
@@ -130,11 +136,10 @@ def answer_anyway(error: Exception):
     return _xml(SAFEST_TEXT if request.path.startswith("/sms") else SAFEST_TWIML)
 
 
-def _languages_of_failed_call() -> tuple[str, ...]:
-    """The caller's language if the failed request was mid-call, else every language."""
+def _language_of_failed_call() -> str:
+    """The caller's language if the failed request was mid-call (its URL carries ``lang``)."""
     query = parse_qs(urlsplit(request.form.get("ErrorUrl", "")[:2000]).query)
-    lang = (request.args.get("lang") or (query.get("lang") or [""])[0])[:10]
-    return (lang,) if lang in LAST_RESORT else EVERY_LANGUAGE
+    return (request.args.get("lang") or (query.get("lang") or [""])[0])[:10]
 
 
 def _log_failure(channel: str) -> None:

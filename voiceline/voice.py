@@ -23,7 +23,7 @@ from .audio import recording_url
 from .catalog import Catalog, Language
 from .content import current_catalog
 from .events import note
-from .fallback import last_resort
+from .fallback import spoken_apology
 from .flow import (
     CallerInput,
     CallState,
@@ -56,7 +56,7 @@ def incoming_call() -> Response:
     catalog = current_catalog()
     note("call_started", "voice")
     if catalog is None:
-        return twiml(render_last_resort(None))
+        return twiml(spoken_apology(None))
     memory = _rehearsed(catalog)
     if memory.opening is None:  # the same for every caller
         step = start_call(catalog)
@@ -68,7 +68,7 @@ def incoming_call() -> Response:
 def answer_caller() -> Response:
     catalog = current_catalog()
     if catalog is None:
-        return twiml(render_last_resort(request.args.get("lang")))
+        return twiml(spoken_apology(request.args.get("lang")))
     digits = request.form.get("Digits", "")[:20]
     speech = request.form.get("SpeechResult", "")[:500]
     memory = _rehearsed(catalog)
@@ -114,7 +114,7 @@ def offer_menu() -> Response:
     """The menu at the state in the URL, with no input read: where an apology leads back to."""
     catalog = current_catalog()
     if catalog is None:
-        return twiml(render_last_resort(request.args.get("lang")))
+        return twiml(spoken_apology(request.args.get("lang")))
     return twiml(rendered(resume(catalog, CallState.from_query(request.args)), catalog))
 
 
@@ -143,17 +143,7 @@ def apologise(error: Exception):
         return twiml(response)
     except Exception:  # noqa: BLE001 - the last line of defence must not fail
         log.exception("voice apology failed; using the built-in words")
-        return twiml(render_last_resort(lang_code))
-
-
-def render_last_resort(lang_code: str | None) -> VoiceResponse:
-    """Built-in words only: apology, disclaimer, physician prompt, then hang up."""
-    words = last_resort(lang_code)
-    response = VoiceResponse()
-    for text in (words.apology, words.disclaimer, words.physician, words.call_back):
-        response.say(text, voice=words.voice, language=words.speech_tag)
-    response.hangup()
-    return response
+        return twiml(spoken_apology(lang_code))
 
 
 class Rehearsed:
