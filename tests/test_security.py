@@ -96,7 +96,9 @@ def test_development_mode_with_a_token_still_checks_signatures(config):
 
 @pytest.mark.parametrize("setting,value", [("VOICELINE_GATHER_TIMEOUT", "0"),
                                            ("VOICELINE_GATHER_TIMEOUT", "soon"),
-                                           ("PUBLIC_BASE_URL", "line.example.org")])
+                                           ("PUBLIC_BASE_URL", "line.example.org"),
+                                           ("VOICELINE_SMS_FROM", "555-0100"),
+                                           ("VOICELINE_SMS_FROM", "15551234567")])
 def test_bad_settings_are_refused_with_a_sentence_naming_them(config, setting, value):
     with pytest.raises(SettingsError, match=setting):
         create_app({**config, setting: value})

@@ -7,6 +7,7 @@ the line refuses to start without a Twilio auth token, so it is never silently o
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -74,6 +75,7 @@ COUNT_SETTINGS = ("VOICELINE_TEXTS_PER_HOUR", "VOICELINE_SMS_REPLIES_PER_HOUR",
                   "VOICELINE_PROMPTS_RELOAD_SECONDS")
 
 TRUE_WORDS = {"1", "true", "yes", "on"}
+E164 = re.compile(r"^\+[1-9][0-9]{7,14}$")  # a phone number as Twilio writes it
 
 
 def from_environment(environ: dict[str, str] | None = None) -> dict[str, str | None]:
@@ -121,6 +123,10 @@ def validate(config) -> None:
     if base and not base.startswith(("http://", "https://")):
         raise SettingsError("PUBLIC_BASE_URL must start with https:// (for example "
                             "https://line.example.org).")
+    sender = config.get("VOICELINE_SMS_FROM")
+    if sender and not E164.match(str(sender).strip()):
+        raise SettingsError("VOICELINE_SMS_FROM must be a phone number in E.164 form, for "
+                            "example +15551234567.")
     audio = config.get("VOICELINE_AUDIO_BASE_URL")
     if audio and not audio.startswith(("http://", "https://")):
         raise SettingsError("VOICELINE_AUDIO_BASE_URL must start with https:// (for example "

@@ -11,7 +11,6 @@ whole webhook well under Twilio's 15 seconds.
 from __future__ import annotations
 
 import logging
-import re
 from datetime import timedelta
 
 import requests
@@ -22,7 +21,7 @@ from twilio.rest import Client
 
 from .catalog import Language
 from .errors import StoreError
-from .settings import count
+from .settings import E164, count
 from .sms import compose_topic
 from .store import current_store, key_of
 
@@ -36,7 +35,6 @@ BUSY, FAILED, UNCONFIRMED = "busy", "failed", "unconfirmed"
 OUTCOMES = (SENT, NOT_POSSIBLE, OPTED_OUT, LIMIT, BUSY, FAILED, UNCONFIRMED)
 
 HTTP_TIMEOUT = 5.0  # seconds; Twilio waits 15 for the whole webhook
-E164 = re.compile(r"^\+[1-9][0-9]{7,14}$")
 # What Twilio puts in From when the caller ID is withheld: words, and their keypad spellings.
 WITHHELD = {"anonymous", "restricted", "blocked", "unavailable", "unknown", "private",
             "+266696687", "+7378742833", "+2562533", "+8656696", "+86282452253"}

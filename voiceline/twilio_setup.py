@@ -15,7 +15,6 @@ prompt files and no database, so it works before the line is deployed. Every fai
 from __future__ import annotations
 
 import json
-import re
 import sys
 from dataclasses import dataclass
 from urllib.parse import urlsplit
@@ -27,10 +26,9 @@ from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
 
 from .errors import VoicelineError
-from .settings import from_environment
+from .settings import E164, from_environment
 
 HTTP_TIMEOUT = 15.0  # seconds per REST request
-E164 = re.compile(r"^\+[1-9][0-9]{7,14}$")
 BAD_CREDENTIALS = 20003
 
 # (Twilio's name for the field, the client library's attribute, the value wanted; a path is
