@@ -88,14 +88,14 @@ def incoming_text() -> Response:
     store: Store = current_store()
     if is_opt_out(body, opt_out_type):
         try:
-            store.set_opted_out(_sender_key(store), True)
+            store.set_opted_out(_sender_key(), True)
         except StoreError as exc:
             log.error("STOP NOT RECORDED (no reply sent): %s", exc)
             return empty()
         note("sms_opt_out", "sms")
         return empty()
     try:
-        key = _sender_key(store)
+        key = _sender_key()
         opting_in = is_opt_in(body, opt_out_type)
         if opting_in:
             store.set_opted_out(key, False)
@@ -105,22 +105,22 @@ def incoming_text() -> Response:
         log.error("could not read a texter; no reply sent: %s", exc)
         return empty()
     texter = admission.texter
+    known = texter.language if texter else None  # the language the texter chose, if any
     if opting_in:
-        note("sms_opt_in", "sms", language=(texter.language or "") if texter else "")
+        note("sms_opt_in", "sms", language=known or "")
     if admission.verdict != REPLY:
         if admission.verdict != OPTED_OUT:
-            note("sms_held", "sms", language=(texter.language or "") if texter else "",
-                 outcome=admission.verdict)
+            note("sms_held", "sms", language=known or "", outcome=admission.verdict)
         return empty()
     catalog = current_catalog()
     if catalog is None:
-        return reply(last_resort(texter.language if texter else None).text)
+        return reply(last_resort(known).text)
     unreadable = _unreadable()
     if unreadable:
-        lang = catalog.language(texter.language if texter else None)
+        lang = catalog.language(known)
         note("sms_unreadable", "sms", language=lang.code, outcome=unreadable)
         return reply(compose(lang, lang.text[unreadable]))
-    answer = _answers(catalog).answer(texter, body, is_opt_in(body, opt_out_type))
+    answer = _answers(catalog).answer(texter, body, opting_in)
     if texter is None or texter.language != answer.language:
         try:
             store.set_language(key, answer.language)
@@ -165,7 +165,7 @@ def apologise(error: Exception):
     return reply(last_resort(None).text)
 
 
-def _sender_key(store: Store) -> str:
+def _sender_key() -> str:
     return key_of(request.form.get("From", "")[:64])
 
 
