@@ -109,7 +109,7 @@ def _placeholder_findings(catalog: Catalog, lang: Language) -> Iterator[Finding]
 
 
 def _sms_findings(catalog: Catalog, lang: Language) -> Iterator[Finding]:
-    from .sms import MAX_SEGMENTS, MENU_SEGMENTS, compose_menu
+    from .sms import MAX_SEGMENTS, MENU_SEGMENTS, compose_menu, topic_body
 
     line, topics = _files(catalog, lang)
     sms_texts = [(line, f"text.{k}", lang.text[k]) for k in TEXT_KEYS]
@@ -124,7 +124,7 @@ def _sms_findings(catalog: Catalog, lang: Language) -> Iterator[Finding]:
                           f"Replace it with {plain!r}." if plain else "Remove it.")
     ending = "\n" + lang.text["disclaimer"]
     for topic in lang.topics.values():
-        full = f"{topic.text}\n{lang.text['more']}{ending}"
+        full = topic_body(lang, topic.id) + ending
         count = gsm.segments(gsm.to_gsm7(full))
         where = f"topics.{topic.id}.text"
         if count > MAX_SEGMENTS:

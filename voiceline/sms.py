@@ -272,9 +272,13 @@ def _shorten(text: str, limit: int) -> str:
     return cut[: end + 1].rstrip() if end > 0 else cut[: limit - 3].rstrip() + "..."
 
 
+def topic_body(lang: Language, topic_id: str) -> str:
+    """A topic's text as sent, before the disclaimer (``check`` measures it too)."""
+    return f"{lang.topics[topic_id].text}\n{lang.text['more']}"
+
+
 def compose_topic(lang: Language, topic_id: str) -> str:
-    topic = lang.topics[topic_id]
-    return compose(lang, f"{topic.text}\n{lang.text['more']}")
+    return compose(lang, topic_body(lang, topic_id))
 
 
 def compose_menu(catalog: Catalog, lang: Language, first_line: str = "") -> str:
