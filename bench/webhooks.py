@@ -42,10 +42,10 @@ sys.path.insert(0, str(ROOT))
 
 from twilio.request_validator import RequestValidator  # noqa: E402
 
-from voiceline.catalog import load_catalog  # noqa: E402
-from voiceline.guards import Texter  # noqa: E402
+from voiceline.checks import load_checked  # noqa: E402
+from voiceline.engine.guards import Texter  # noqa: E402
+from voiceline.engine.texts import answer_text  # noqa: E402
 from voiceline.settings import REPO_PROMPTS  # noqa: E402
-from voiceline.sms import answer_text  # noqa: E402
 
 TOKEN = "bench-auth-token"
 CALL_SID = "CA" + "b" * 32
@@ -441,7 +441,7 @@ def main(argv: list[str] | None = None) -> int:
     }
     try:
         cold = {name: server.start() for name, server in servers.items()}
-        catalog = load_catalog(REPO_PROMPTS)
+        catalog = load_checked(REPO_PROMPTS)
         numbers = texters(args.threads, args.numbers, random.randrange(10**6))
         found = scenarios(catalog, args.threads, numbers)
         signer = RequestValidator(TOKEN)

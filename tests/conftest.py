@@ -18,10 +18,11 @@ import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 
 from voiceline import create_app
-from voiceline.catalog import load_catalog
+from voiceline.checks import load_checked
 from voiceline.settings import REPO_PROMPTS, normalise_database_url
-from voiceline.store import MemoryStore, SqlStore
+from voiceline.storage.store import MemoryStore, SqlStore
 from voiceline.testing import FlaskTransport, SimulatedCall, SimulatedTexter, TwilioSigner
+from voiceline.web.services import services_of
 
 AUTH_TOKEN = "test-auth-token-not-a-real-one-000"
 BASE_URL = "https://line.example.org"
@@ -39,7 +40,7 @@ def no_network():
 
 @pytest.fixture(scope="session")
 def catalog():
-    return load_catalog(REPO_PROMPTS)
+    return load_checked(REPO_PROMPTS)
 
 
 @pytest.fixture
@@ -97,7 +98,7 @@ def memory_store():
 @pytest.fixture
 def memory_app(config, memory_store):
     """An app whose store is the in-memory fake, so a test can break it on purpose."""
-    return create_app({**config, "VOICELINE_STORE": memory_store})
+    return create_app(config, store=memory_store)
 
 
 # ------------------------------------------------------------------- both database engines
@@ -188,13 +189,8 @@ def closing():
     apps = []
     yield lambda app: apps.append(app) or app
     for app in apps:
-        app.extensions["voiceline_events"].flush(timeout=5)
-        store = app.extensions["voiceline_store"]
-        if hasattr(store, "counts"):
-            store.counts.flush(timeout=5)
-        engine = getattr(store, "engine", None)
-        if engine is not None:
-            engine.dispose()
+        services_of(app).events.flush(timeout=5)
+        services_of(app).store.close()
 
 
 @pytest.fixture

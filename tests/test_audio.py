@@ -9,7 +9,7 @@ import xml.etree.ElementTree as ET
 import pytest
 
 from voiceline import create_app
-from voiceline.catalog import load_catalog
+from voiceline.checks import load_checked
 from voiceline.errors import SettingsError
 from voiceline.settings import REPO_PROMPTS
 from voiceline.testing import FlaskTransport, SimulatedCall
@@ -51,7 +51,7 @@ def verbs_of_opening(app, signer) -> list[ET.Element]:
 def test_a_recording_is_played_and_served_instead_of_the_text(config, prompts, signer):
     record(prompts, "en", "call.welcome.mp3")
     app = make_app(config, prompts)
-    welcome = load_catalog(prompts).language("en").call["welcome"]
+    welcome = load_checked(prompts).language("en").call["welcome"]
     verbs = verbs_of_opening(app, signer)
     plays = [v.text for v in verbs if v.tag == "Play"]
     said = [" ".join("".join(v.itertext()).split()) for v in verbs if v.tag == "Say"]
@@ -67,7 +67,7 @@ def test_a_recording_in_one_language_leaves_the_other_spoken(config, prompts, si
     verbs = verbs_of_opening(app, signer)
     said = [" ".join("".join(v.itertext()).split()) for v in verbs if v.tag == "Say"]
     assert [v.text for v in verbs if v.tag == "Play"] == ["/audio/es/call.welcome.mp3"]
-    assert load_catalog(prompts).language("en").call["welcome"] in said
+    assert load_checked(prompts).language("en").call["welcome"] in said
 
 
 @pytest.mark.parametrize("base", ["https://cdn.example.org/line-audio",
@@ -103,7 +103,7 @@ def test_a_recording_that_cannot_be_played_is_spoken_instead(config, prompts, si
     recording = record(prompts, "en", "call.welcome.mp3")
     app = make_app(config, prompts)  # the catalog lists the recording ...
     spoil(recording)  # ... which then breaks before a call comes in
-    welcome = load_catalog(REPO_PROMPTS).language("en").call["welcome"]
+    welcome = load_checked(REPO_PROMPTS).language("en").call["welcome"]
     verbs = verbs_of_opening(app, signer)
     said = [" ".join("".join(v.itertext()).split()) for v in verbs if v.tag == "Say"]
     assert welcome in said

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from voiceline.catalog import load_catalog, read_catalog
+from voiceline.checks import load_checked, read_checked
 from voiceline.errors import CatalogError
 from voiceline.settings import REPO_PROMPTS
 
@@ -27,7 +27,7 @@ def edit(path, old, new, count=1):
 
 
 def errors_of(folder):
-    catalog, findings = read_catalog(folder)
+    catalog, findings = read_checked(folder)
     assert catalog is None
     return [f for f in findings if f.severity == "error"]
 
@@ -124,7 +124,7 @@ def test_load_catalog_raises_with_every_error_at_once(prompts):
     edit(prompts / "en" / "line.toml", "physician =", "physicain =")
     edit(prompts / "es" / "line.toml", "goodbye =", "goodby =")
     with pytest.raises(CatalogError) as raised:
-        load_catalog(prompts)
+        load_checked(prompts)
     assert "en/line.toml" in str(raised.value) and "es/line.toml" in str(raised.value)
 
 

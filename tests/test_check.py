@@ -15,11 +15,11 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from voiceline import readability
-from voiceline.catalog import read_catalog
-from voiceline.checks import MENU_SECONDS, SAY_MAX_CHARS, SPOKEN_SECONDS
+from voiceline.checks import read_checked
+from voiceline.checks.content import MENU_SECONDS, SAY_MAX_CHARS, SPOKEN_SECONDS
 from voiceline.cli import cli
 from voiceline.settings import REPO_PROMPTS
+from voiceline.text import readability
 
 NO_SETTINGS = {name: None for name in os.environ if name.startswith(("TWILIO_", "VOICELINE_",
                                                                       "DATABASE_"))}
@@ -229,7 +229,7 @@ def test_every_error_is_reported_at_once(prompts):
 
 def test_a_call_ending_without_disclaimer_and_physician_is_an_error(prompts, monkeypatch):
     """The endings are the engine's, not the files': the check guards them anyway."""
-    from voiceline import flow
+    from voiceline.engine import call as flow
 
     real = flow.end_call
 
@@ -237,7 +237,7 @@ def test_a_call_ending_without_disclaimer_and_physician_is_an_error(prompts, mon
         step = real(lang, *reason, how=how)
         return dataclasses.replace(step, say=step.say[:-1])  # forgets the physician prompt
 
-    monkeypatch.setattr(flow, "end_call", careless)
+    monkeypatch.setattr("voiceline.checks.content.end_call", careless)
     errors = [f for f in findings_of(prompts) if f["severity"] == "error"]
     assert any("physician" in f["message"] and f["where"] == "call.disclaimer" for f in errors)
 
@@ -328,7 +328,7 @@ def test_warnings_are_named_but_never_fail_the_check_or_the_load(prompts, making
              if f["file"] == file and f["where"] == where and words in f["message"]]
     assert found and all(f["severity"] == "warning" for f in found), output
     assert code == 0
-    assert read_catalog(prompts)[0] is not None, "the line still loads these files"
+    assert read_checked(prompts)[0] is not None, "the line still loads these files"
 
 
 def test_a_misnamed_recording_gets_the_name_it_probably_meant(prompts):

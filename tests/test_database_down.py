@@ -20,8 +20,9 @@ import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 
 from voiceline import create_app
-from voiceline.store import SqlStore
+from voiceline.storage.store import SqlStore
 from voiceline.testing import ACCOUNT_SID, FlaskTransport, SimulatedCall, SimulatedTexter
+from voiceline.web.services import services_of
 
 NUMBER = "+15005550088"
 
@@ -104,7 +105,7 @@ def outage(request, config, closing, tmp_path):
         proxy.stop()
         return
     app = closing(create_app({**settings, "DATABASE_URL": f"sqlite:///{tmp_path / 'l.sqlite3'}"}))
-    store: SqlStore = app.extensions["voiceline_store"]
+    store: SqlStore = services_of(app).store
     working = store.engine
 
     def lose_the_file():
@@ -176,7 +177,7 @@ def refuse_writes_to_texters(engine: sa.Engine) -> None:
 def test_a_stop_that_cannot_be_committed_gets_an_empty_response_and_is_logged(
         config, empty_database_url, signer, closing, caplog):
     app = closing(create_app({**config, "DATABASE_URL": empty_database_url}))
-    store = app.extensions["voiceline_store"]
+    store = services_of(app).store
     store.upgrade()
     texter = SimulatedTexter(FlaskTransport(app.test_client()), signer, number=NUMBER)
     assert texter.send("hi") is not None

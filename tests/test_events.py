@@ -11,9 +11,11 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import sqlalchemy as sa
 
-from voiceline import create_app, db_cli
-from voiceline.events import Event, MemoryEventLog, SqlEventLog, events
+from voiceline import create_app
+from voiceline.cli import db as db_cli
+from voiceline.storage.events import Event, MemoryEventLog, SqlEventLog, events
 from voiceline.testing import FlaskTransport, SimulatedCall, SimulatedTexter
+from voiceline.web.services import services_of
 
 NUMBER = "+15005550061"
 
@@ -22,7 +24,7 @@ NUMBER = "+15005550061"
 def counted(config, closing):
     """An app whose events are kept in memory, and that list."""
     log = MemoryEventLog()
-    return closing(create_app({**config, "VOICELINE_EVENTS": log})), log.events
+    return closing(create_app(config, events=log)), log.events
 
 
 def kinds(recorded):
@@ -176,10 +178,10 @@ def test_events_reach_the_database_from_a_background_thread(make_app, signer):
     call = SimulatedCall(FlaskTransport(app.test_client()), signer)
     call.start()
     call.press("1")
-    log = app.extensions["voiceline_events"]
+    log = services_of(app).events
     assert isinstance(log, SqlEventLog)
     assert log.flush()
-    rows = stored_events(app.extensions["voiceline_store"].engine)
+    rows = stored_events(services_of(app).store.engine)
     assert [r["kind"] for r in rows] == ["call_started", "language_chosen"]
     assert rows[1]["language"] == "en" and rows[1]["channel"] == "voice"
     assert log.dropped == 0
@@ -194,8 +196,8 @@ def test_a_stuck_writer_never_holds_up_a_call(make_app, signer, catalog, monkeyp
         original(self, batch)
 
     monkeypatch.setattr(SqlEventLog, "_write", stuck)
-    app = make_app(VOICELINE_EVENTS=None)
-    log = app.extensions["voiceline_events"]
+    app = make_app()
+    log = services_of(app).events
     log.capacity = 3
     log._reset()
     call = SimulatedCall(FlaskTransport(app.test_client()), signer)
@@ -210,7 +212,7 @@ def test_a_stuck_writer_never_holds_up_a_call(make_app, signer, catalog, monkeyp
     finally:
         release.set()
     assert log.flush()
-    stored = stored_events(app.extensions["voiceline_store"].engine)
+    stored = stored_events(services_of(app).store.engine)
     assert len(stored) == log.written == 6 - log.dropped  # started, language, 3 keys, ended
 
 
@@ -261,7 +263,7 @@ def insert_aged(engine, ages_in_days) -> None:
 
 def test_prune_deletes_events_older_than_the_retention_setting(make_app):
     app = make_app(VOICELINE_EVENT_RETENTION_DAYS="30")
-    engine = app.extensions["voiceline_store"].engine
+    engine = services_of(app).store.engine
     insert_aged(engine, (1, 29, 31, 400))
     result = app.test_cli_runner().invoke(db_cli.events_group, ["prune"])
     assert result.exit_code == 0, result.output
@@ -271,7 +273,7 @@ def test_prune_deletes_events_older_than_the_retention_setting(make_app):
 
 def test_prune_days_overrides_the_setting(make_app):
     app = make_app(VOICELINE_EVENT_RETENTION_DAYS="30")
-    engine = app.extensions["voiceline_store"].engine
+    engine = services_of(app).store.engine
     insert_aged(engine, (1, 29, 31))
     result = app.test_cli_runner().invoke(db_cli.events_group, ["prune", "--days", "10"])
     assert result.exit_code == 0 and "Deleted 2" in result.output
@@ -287,12 +289,12 @@ def test_prune_refuses_a_bad_number_of_days(make_app, days):
 
 def test_a_retention_of_zero_keeps_everything(make_app):
     app = make_app(VOICELINE_EVENT_RETENTION_DAYS="0")
-    log = app.extensions["voiceline_events"]
+    log = services_of(app).events
     log.record(Event("call_started", "voice", at=datetime.now(UTC) - timedelta(days=900)))
     assert log.flush()  # the writer does not prune either
     result = app.test_cli_runner().invoke(db_cli.events_group, ["prune"])
     assert result.exit_code == 0 and "nothing deleted" in result.output
-    assert len(stored_events(app.extensions["voiceline_store"].engine)) == 1
+    assert len(stored_events(services_of(app).store.engine)) == 1
 
 
 def test_the_writer_prunes_old_events_by_itself(database_url):

@@ -14,9 +14,11 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from voiceline import create_app, gsm
+from voiceline import create_app
+from voiceline.engine.last_resort import LAST_RESORT
 from voiceline.errors import StoreError
-from voiceline.fallback import LAST_RESORT
+from voiceline.storage.events import MemoryEventLog
+from voiceline.text import gsm
 
 CALL = {"CallSid": "CA" + "c" * 32, "AccountSid": "AC" + "0" * 32, "From": "+15005550009",
         "To": "+15005550006", "CallStatus": "in-progress", "ErrorCode": "11200"}
@@ -50,7 +52,7 @@ def down_store():
 @pytest.fixture
 def down_app(config, down_store):
     """The database is down: every store call fails."""
-    return create_app({**config, "VOICELINE_STORE": down_store})
+    return create_app(config, store=down_store, events=MemoryEventLog())
 
 
 def post(app, signer, path: str, params: dict):
@@ -144,8 +146,8 @@ def test_fallback_failing_itself_still_answers_with_the_built_in_words(
     def broken(*args, **kwargs):
         raise RuntimeError("boom")
 
-    monkeypatch.setattr("voiceline.fallback.apology_twiml", broken)
-    monkeypatch.setattr("voiceline.fallback.apology_text", broken)
+    monkeypatch.setattr("voiceline.web.twiml.apology_twiml", broken)
+    monkeypatch.setattr("voiceline.web.fallback.apology_text", broken)
     response = post(down_app, signer, path, CALL if "voice" in path else TEXT)
     assert response.status_code == 200
     if "voice" in path:

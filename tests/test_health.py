@@ -9,6 +9,7 @@ import time
 import pytest
 
 from voiceline import create_app
+from voiceline.web.services import services_of
 
 
 def health(app):
@@ -64,7 +65,7 @@ def test_health_needs_no_signature_and_holds_no_caller_data(client, texter):
 
 def test_ping_runs_outside_a_write_transaction(app):
     # A health check must not take SQLite's write lock (BEGIN IMMEDIATE) just to say hello.
-    store = app.extensions["voiceline_store"]
+    store = services_of(app).store
     with store.engine.begin() as conn:  # another worker holds the write lock...
         conn.exec_driver_sql("SELECT 1")
         started = time.monotonic()

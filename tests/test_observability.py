@@ -17,8 +17,8 @@ from pathlib import Path
 import pytest
 
 from voiceline import create_app
-from voiceline.observability import REQUEST_LOG
 from voiceline.testing import HttpTransport, SimulatedCall, SimulatedTexter, TwilioSigner
+from voiceline.web.observability import REQUEST_LOG
 
 ROOT = Path(__file__).resolve().parent.parent
 NUMBER = "+15005550177"
@@ -124,7 +124,7 @@ def test_no_phone_number_or_message_body_reaches_any_log(transport, signer, clie
     def broken(*args, **kwargs):
         raise RuntimeError("boom")
 
-    monkeypatch.setattr("voiceline.sms.answer_text", broken)
+    monkeypatch.setattr("voiceline.web.sms.answer_text", broken)
     texter.send("another private message")
     everything = [r.getMessage() for r in caplog.records + request_log.records]
     everything += [str(r.args) for r in caplog.records + request_log.records]

@@ -9,10 +9,10 @@ import shutil
 import pytest
 from click.testing import CliRunner
 
-from voiceline.catalog import load_catalog
+from voiceline.checks import load_checked
 from voiceline.cli import cli
 from voiceline.settings import REPO_PROMPTS
-from voiceline.simulator import Line, simulator_app
+from voiceline.testing.simulator import Line, simulator_app
 
 PROCEDURE = {
     "en": ("procedure", "procedure", "What happens during the procedure. " * 12,
@@ -95,7 +95,7 @@ def test_a_topic_and_a_language_added_by_files_alone_reach_a_running_line(prompt
     add_french(prompts)
     check = CliRunner().invoke(cli, ["check", str(prompts)])
     assert check.exit_code == 0, check.output
-    catalog = load_catalog(prompts)
+    catalog = load_checked(prompts)
     en, fr = catalog.language("en"), catalog.language("fr")
 
     opening = line.dial()

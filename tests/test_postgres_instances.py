@@ -10,10 +10,10 @@ import threading
 
 import pytest
 
-from voiceline import gsm
-from voiceline.guards import Texter
-from voiceline.store import SqlStore
+from voiceline.engine.guards import Texter
+from voiceline.storage.store import SqlStore
 from voiceline.testing import FlaskTransport, SimulatedTexter
+from voiceline.text import gsm
 
 NUMBER = "+15005550042"
 

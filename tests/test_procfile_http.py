@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from voiceline import gsm
 from voiceline.testing import HttpTransport, SimulatedCall, SimulatedTexter, TwilioSigner
+from voiceline.text import gsm
 
 from .test_voice import topic_path
 

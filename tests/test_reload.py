@@ -11,12 +11,12 @@ from pathlib import Path
 
 import pytest
 
-from voiceline import content
-from voiceline.catalog import load_catalog
-from voiceline.content import CatalogHolder
+from voiceline.catalog import holder as holder_module
+from voiceline.catalog.holder import CatalogHolder
+from voiceline.checks import load_checked
 from voiceline.settings import REPO_PROMPTS
-from voiceline.simulator import Line, simulator_app
 from voiceline.testing import CALLER_NUMBER
+from voiceline.testing.simulator import Line, simulator_app
 
 
 @pytest.fixture
@@ -49,7 +49,7 @@ def test_good_edit_seen_broken_edit_ignored_while_the_line_answers_then_repair_s
         prompts, caplog):
     en_line = prompts / "en" / "line.toml"
     line = Line(simulator_app(prompts))
-    catalog = load_catalog(prompts)
+    catalog = load_checked(prompts)
     first_topic = catalog.flow.topics[0]
     client = line.app.test_client()
     # Heard once before the edit: the line remembers its answers, and must forget them.
@@ -95,14 +95,14 @@ def test_a_line_started_on_broken_files_answers_once_they_are_fixed(prompts):
     assert client.get("/healthz").status_code == 503
     en_line.write_text(good, encoding="utf-8")
     assert client.get("/healthz").status_code == 200
-    welcome = load_catalog(prompts).language("en").call["welcome"]
+    welcome = load_checked(prompts).language("en").call["welcome"]
     assert welcome in line.dial()
 
 
 def test_the_files_are_looked_at_once_per_interval(prompts, monkeypatch):
     clock = [1000.0]
-    monkeypatch.setattr(content.time, "monotonic", lambda: clock[0])
-    holder = CatalogHolder(prompts, interval=2)
+    monkeypatch.setattr(holder_module.time, "monotonic", lambda: clock[0])
+    holder = CatalogHolder(prompts, load_checked, interval=2)
     assert holder.load()
     set_welcome(prompts / "en" / "line.toml", "A new welcome.")
     clock[0] += 1.9
@@ -117,43 +117,48 @@ def test_a_file_saved_while_it_was_read_is_read_again(prompts, monkeypatch):
     """An editor still writing when the line reads: the half-written file is refused, and
     the finished one is loaded at the next look, even though nothing changes after it."""
     en_line = prompts / "en" / "line.toml"
-    holder = CatalogHolder(prompts, interval=0)
+    reading = {"slow": False}
+
+    def read(root):
+        try:
+            return load_checked(root)
+        finally:
+            if reading["slow"]:
+                en_line.write_text(finished, encoding="utf-8")  # the save completes meanwhile
+
+    holder = CatalogHolder(prompts, read, interval=0)
     assert holder.load()
     finished = en_line.read_text(encoding="utf-8").replace(
         welcome_line(en_line), 'welcome = "Saved in two steps."')
     en_line.write_text(finished[: len(finished) // 2], encoding="utf-8")
-    real_load = content.load_catalog
-
-    def slow_read(root):
-        try:
-            return real_load(root)
-        finally:
-            en_line.write_text(finished, encoding="utf-8")  # the save completes meanwhile
-
-    monkeypatch.setattr(content, "load_catalog", slow_read)
+    reading["slow"] = True
     holder.refresh()
     assert holder.problem is not None
-    monkeypatch.setattr(content, "load_catalog", real_load)
+    reading["slow"] = False
     holder.refresh()
     assert holder.problem is None
     assert holder.catalog.language("en").call["welcome"] == "Saved in two steps."
 
 
-def test_an_unchanged_folder_is_not_read_again(prompts, monkeypatch):
-    holder = CatalogHolder(prompts, interval=0)
-    assert holder.load()
+def test_an_unchanged_folder_is_not_read_again(prompts):
     reads = []
-    monkeypatch.setattr(content, "load_catalog", lambda root: reads.append(root))
+
+    def read(root):
+        reads.append(root)
+        return load_checked(root)
+
+    holder = CatalogHolder(prompts, read, interval=0)
+    assert holder.load()
     for _ in range(3):
         holder.refresh()
-    assert reads == []
+    assert reads == [prompts]
 
 
 def test_texts_answer_with_the_edited_topic_though_the_line_remembered_the_old(prompts):
     from voiceline.testing import SimulatedTexter
 
     line = Line(simulator_app(prompts))
-    catalog = load_catalog(prompts)
+    catalog = load_checked(prompts)
     topic = catalog.language("en").topics[catalog.flow.topics[1]]
     start = topic.text[:30]
 

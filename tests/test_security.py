@@ -113,7 +113,7 @@ def test_no_phone_number_or_message_body_reaches_the_log(transport, signer, capl
     def broken(*args, **kwargs):
         raise RuntimeError("boom")
 
-    monkeypatch.setattr("voiceline.sms.answer_text", broken)
+    monkeypatch.setattr("voiceline.web.sms.answer_text", broken)
     texter.send("another private message")
     logged = caplog.text
     assert "boom" in logged  # the failure itself is logged...

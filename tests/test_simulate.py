@@ -10,10 +10,17 @@ import re
 import pytest
 from click.testing import CliRunner
 
-from voiceline import gsm
 from voiceline.cli import cli
 from voiceline.settings import REPO_PROMPTS
-from voiceline.simulator import MENU_MARK, Line, run_call, run_script, run_texts, simulator_app
+from voiceline.testing.simulator import (
+    MENU_MARK,
+    Line,
+    run_call,
+    run_script,
+    run_texts,
+    simulator_app,
+)
+from voiceline.text import gsm
 
 NO_SETTINGS = {name: None for name in os.environ if name.startswith(("TWILIO_", "VOICELINE_",
                                                                       "DATABASE_"))}

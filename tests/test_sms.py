@@ -6,8 +6,8 @@ import sqlite3
 
 import pytest
 
-from voiceline import gsm
 from voiceline.testing import FlaskTransport, SimulatedTexter
+from voiceline.text import gsm
 
 
 def assert_good_reply(reply, lang, max_segments=3):
@@ -182,7 +182,7 @@ def test_an_unexpected_error_gets_a_short_apology_with_the_disclaimer(texter, mo
     def broken(*args, **kwargs):
         raise RuntimeError("boom")
 
-    monkeypatch.setattr("voiceline.sms.answer_text", broken)
+    monkeypatch.setattr("voiceline.web.sms.answer_text", broken)
     reply = texter.send("hi")
     assert "not medical advice" in reply and "doctor" in reply
     assert not gsm.non_gsm7(reply) and gsm.segments(reply) <= 1

@@ -8,9 +8,11 @@ from datetime import timedelta
 
 import pytest
 
-from voiceline import gsm, store
-from voiceline.guards import LOOP_SILENCE
+from voiceline.engine.guards import LOOP_SILENCE
+from voiceline.storage import store
 from voiceline.testing import FlaskTransport, SimulatedTexter
+from voiceline.text import gsm
+from voiceline.web.services import services_of
 
 NUMBER = "+15005550031"
 DISTINCT = ["hi", "1", "2", "3", "4", "5", "6", "7", "8", "9", "10", "cost", "risks"]
@@ -24,7 +26,7 @@ def send_and_write(app, signer, body: str) -> str | None:
     """Text ``app``, then wait for its counts to be written (within a second in use), so
     that another instance sees them."""
     reply = texter_on(app, signer).send(body)
-    assert app.extensions["voiceline_store"].counts.flush()
+    assert services_of(app).store.counts.flush()
     return reply
 
 
@@ -77,7 +79,7 @@ def test_stop_is_recorded_even_past_the_limit(make_app, signer):
     assert texter.send("4") is None
     assert texter.send("STOP") is None
     key = store.number_key("test-hash-secret", NUMBER)
-    assert app.extensions["voiceline_store"].texter(key).opted_out
+    assert services_of(app).store.texter(key).opted_out
 
 
 # ----------------------------------------------------------------------------- loop guard

@@ -10,9 +10,9 @@ import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 
-from voiceline import create_app, db_cli
-from voiceline.events import events
-from voiceline.guards import (
+from voiceline import create_app
+from voiceline.cli import db as db_cli
+from voiceline.engine.guards import (
     LIMIT,
     LOOP_SILENCE,
     LOOP_WINDOW,
@@ -28,9 +28,11 @@ from voiceline.guards import (
     screen,
     use_allowance,
 )
-from voiceline.migrations import current, head
-from voiceline.store import SqlStore, allowances, metadata, number_key, text_guard
+from voiceline.storage.events import events
+from voiceline.storage.migrations import current, head
+from voiceline.storage.store import SqlStore, allowances, metadata, number_key, text_guard
 from voiceline.testing import FlaskTransport, SimulatedCall, SimulatedTexter
+from voiceline.web.services import services_of
 
 NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
 HOUR = timedelta(hours=1)
@@ -80,7 +82,7 @@ def test_allowances_are_counted_per_number_and_kind(store):
     assert store.take("a", "sms_reply", 3, HOUR)
 
 
-def verdicts(store, key: str, digests: list[str], limit: int = 20) -> list[str]:
+def verdicts(store, key: str, digests: list[str | None], limit: int = 20) -> list[str]:
     return [store.admit_text(key, digest, limit, HOUR).verdict for digest in digests]
 
 
@@ -99,7 +101,7 @@ def test_admission_counts_replies_and_reads_the_opt_out_in_one_go(store):
     # An opted-out number is told nothing and uses none of its allowance.
     assert verdicts(store, "b", ["d2", "d3"]) == [OPTED_OUT, OPTED_OUT]
     store.set_opted_out("b", False)
-    assert verdicts(store, "b", ["", ""], limit=2) == [REPLY, LIMIT]  # START skips the guard
+    assert verdicts(store, "b", [None, None], limit=2) == [REPLY, LIMIT]  # START skips the guard
 
 
 def stored_counts(store, key: str) -> tuple:
@@ -123,10 +125,10 @@ def test_another_instances_newer_counts_win_over_this_ones(database_url):
     first, second = SqlStore(database_url), SqlStore(database_url)
     try:
         for instance in (first, second, first, second):
-            assert instance.admit_text("a", "", 3, HOUR).verdict in (REPLY, LIMIT)
+            assert instance.admit_text("a", None, 3, HOUR).verdict in (REPLY, LIMIT)
             assert instance.counts.flush()
         assert stored_counts(first, "a")[1] == 3
-        assert first.admit_text("a", "", 3, HOUR).verdict == LIMIT
+        assert first.admit_text("a", None, 3, HOUR).verdict == LIMIT
     finally:
         first.engine.dispose()
         second.engine.dispose()
@@ -264,7 +266,7 @@ def test_a_new_sqlite_line_needs_no_upgrade_step(config, tmp_path, signer, closi
                               "DATABASE_URL": f"sqlite:///{tmp_path / 'new.sqlite3'}"}))
     texter = SimulatedTexter(FlaskTransport(app.test_client()), signer)
     assert texter.send("hi") is not None
-    assert app.extensions["voiceline_store"].is_current()
+    assert services_of(app).store.is_current()
 
 
 def test_the_upgrade_command_says_what_it_did(config, empty_database_url, closing):
@@ -272,7 +274,7 @@ def test_the_upgrade_command_says_what_it_did(config, empty_database_url, closin
     result = app.test_cli_runner().invoke(db_cli.db, ["upgrade"])
     assert result.exit_code == 0, result.output
     assert "up to date" in result.output
-    assert app.extensions["voiceline_store"].is_current()
+    assert services_of(app).store.is_current()
 
 
 def test_the_upgrade_command_fails_in_one_sentence_without_the_password(config, closing):
@@ -303,9 +305,9 @@ def test_after_a_conversation_no_table_holds_the_number_or_a_text(make_app, sign
     for key in ("2", "1", "4", "3"):  # a topic, then "text me this", then end
         call.press(key)
     assert len(no_network.calls) == 1
-    app.extensions["voiceline_events"].flush()
+    services_of(app).events.flush()
 
-    engine = app.extensions["voiceline_store"].engine
+    engine = services_of(app).store.engine
     dump = []
     with engine.connect() as conn:
         for name in table_names(engine):

@@ -13,7 +13,7 @@ from urllib.parse import parse_qs
 import pytest
 import requests
 
-from voiceline.sms import compose_topic
+from voiceline.engine.texts import compose_topic
 from voiceline.testing import ACCOUNT_SID, LINE_NUMBER, FlaskTransport, SimulatedCall
 from voiceline.testing import SimulatedTexter as Texter
 
@@ -224,9 +224,8 @@ def test_a_broken_store_means_no_text_but_the_call_goes_on(config, memory_store,
                                                            catalog, twilio, closing):
     from voiceline import create_app
 
-    app = closing(create_app({**config, "VOICELINE_STORE": memory_store,
-                              "TWILIO_ACCOUNT_SID": ACCOUNT_SID,
-                              "VOICELINE_SMS_FROM": LINE_NUMBER}))
+    app = closing(create_app({**config, "TWILIO_ACCOUNT_SID": ACCOUNT_SID,
+                              "VOICELINE_SMS_FROM": LINE_NUMBER}, store=memory_store))
     call = at_topic(app, signer, catalog)
     memory_store.broken = True
     lang = catalog.languages["en"]

@@ -234,8 +234,8 @@ def test_an_internal_error_apologises_and_leads_back_to_the_menu(app, call, cata
     def broken(*args, **kwargs):
         raise RuntimeError("boom")
 
-    monkeypatch.setattr("voiceline.voice.answer", broken)
-    monkeypatch.setattr("voiceline.voice.resume", broken)
+    monkeypatch.setattr("voiceline.web.voice.answer", broken)
+    monkeypatch.setattr("voiceline.web.voice.resume", broken)
     heard = texts(call.press("1"))
     assert heard[:2] == [lang.call["error"], lang.call["disclaimer"]]
     # the redirect back to the menu fails again: the call ends kindly, not in a loop
@@ -247,7 +247,7 @@ def test_after_one_internal_error_the_caller_is_back_at_the_main_menu(call, cata
                                                                       monkeypatch):
     lang = catalog.languages["en"]
     choose(call, catalog, "en")
-    from voiceline import voice
+    from voiceline.web import voice
 
     real, failures = voice.answer, []
 
@@ -257,7 +257,7 @@ def test_after_one_internal_error_the_caller_is_back_at_the_main_menu(call, cata
             raise RuntimeError("boom")
         return real(*args, **kwargs)
 
-    monkeypatch.setattr("voiceline.voice.answer", fails_once)
+    monkeypatch.setattr("voiceline.web.voice.answer", fails_once)
     heard = texts(call.press("1"))
     assert heard[0] == lang.call["error"]
     assert lang.call["main_menu_intro"] in heard and not call.ended

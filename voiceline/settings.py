@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from .errors import SettingsError
 
 REPO_PROMPTS = Path(__file__).resolve().parent.parent / "prompts"
+Config = Mapping[str, Any]  # app.config, or any mapping of setting names to values
 
 
 @dataclass(frozen=True)
@@ -78,17 +81,17 @@ TRUE_WORDS = {"1", "true", "yes", "on"}
 E164 = re.compile(r"^\+[1-9][0-9]{7,14}$")  # a phone number as Twilio writes it
 
 
-def from_environment(environ: dict[str, str] | None = None) -> dict[str, str | None]:
+def from_environment(environ: Mapping[str, str] | None = None) -> dict[str, str | None]:
     """Read every setting from the environment, with its default."""
     environ = os.environ if environ is None else environ
     return {s.name: environ.get(s.name) or s.default for s in SETTINGS}
 
 
-def is_dev_mode(config) -> bool:
+def is_dev_mode(config: Config) -> bool:
     return str(config.get("VOICELINE_DEV_MODE") or "0").strip().lower() in TRUE_WORDS
 
 
-def count(config, name: str) -> int:
+def count(config: Config, name: str) -> int:
     """A whole-number setting (checked by ``validate``), or its default when unset."""
     default = next(s.default for s in SETTINGS if s.name == name)
     return int(str(config.get(name) or default).strip())
@@ -102,22 +105,22 @@ def normalise_database_url(url: str) -> str:
     return url
 
 
-def validate(config) -> None:
+def validate(config: Config) -> None:
     """Refuse to start with settings that would leave the line open or broken."""
     if not config.get("TWILIO_AUTH_TOKEN") and not is_dev_mode(config):
         raise SettingsError(
             "TWILIO_AUTH_TOKEN is not set. Set it to your Twilio auth token (Console > "
             "Account > API keys & tokens) so every webhook's signature is checked, or set "
             "VOICELINE_DEV_MODE=1 to try the line on your own computer without one.")
-    try:
-        timeout = int(config.get("VOICELINE_GATHER_TIMEOUT") or 8)
-    except ValueError:
-        timeout = 0
+    given = str(config.get("VOICELINE_GATHER_TIMEOUT") or "").strip()
+    timeout = count(config, "VOICELINE_GATHER_TIMEOUT") if given.isascii() and (
+        given.isdigit() or not given) else 0
     if not 3 <= timeout <= 30:
         raise SettingsError("VOICELINE_GATHER_TIMEOUT must be a whole number of seconds "
                             "from 3 to 30.")
     for name in COUNT_SETTINGS:
-        if not str(config.get(name) or "0").strip().isdigit():
+        value = str(config.get(name) or "0").strip()
+        if not (value.isascii() and value.isdigit()):
             raise SettingsError(f"{name} must be a whole number (0 or more).")
     base = config.get("PUBLIC_BASE_URL")
     if base and not base.startswith(("http://", "https://")):

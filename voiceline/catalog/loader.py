@@ -1,0 +1,182 @@
+"""Reading the prompt files into a ``Catalog``, validated as a whole.
+
+``flow.toml`` is the menu as data (with a spec version; see ``flowfile``);
+``<lang>/line.toml`` and ``<lang>/topics.toml`` hold one language's words (read with
+``prompt_files``). ``read_catalog`` reads them all and returns an immutable ``Catalog``
+(or None) with every finding, each naming its file, line and fix. Rules about the words
+themselves are passed in (``rules``): they live above the engines, in ``checks``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Iterable
+from datetime import date
+from pathlib import Path
+from types import MappingProxyType
+
+from ..errors import CatalogError, Finding
+from .flowfile import Flow, check_flow, read_flow
+from .model import (
+    AUDIO_SUFFIXES,
+    CALL_KEYS,
+    COMMAND_KEYS,
+    LANGUAGE_KEYS,
+    LIST_KEYS,
+    TEXT_KEYS,
+    TOPIC_KEYS,
+    Catalog,
+    Language,
+    Topic,
+)
+from .prompt_files import PromptFiles
+
+Rules = Callable[[Catalog], Iterable[Finding]]
+
+
+def load_catalog(root: str | Path, rules: Rules | None = None) -> Catalog:
+    """Read and validate every prompt file under ``root``; raise ``CatalogError`` if broken."""
+    catalog, findings = read_catalog(root, rules)
+    if catalog is None:
+        raise CatalogError(findings)
+    return catalog
+
+
+def read_catalog(root: str | Path, rules: Rules | None = None
+                 ) -> tuple[Catalog | None, list[Finding]]:
+    """Read every prompt file; return the catalog (None if any error) and all findings.
+    ``rules`` judge a structurally sound catalog's words (``checks.content_findings``)."""
+    reader = PromptFiles(Path(root).resolve())
+    flow = read_flow(reader)
+    languages: dict[str, Language] = {}
+    if flow is not None:
+        for code in flow.languages:
+            language = _read_language(reader, code, flow)
+            if language is not None:
+                languages[code] = language
+        check_flow(reader, flow)
+    if rules is not None and flow is not None and len(languages) == len(flow.languages):
+        draft = Catalog(reader.root, _version(reader), flow, MappingProxyType(languages))
+        for finding in rules(draft):
+            reader.findings.append(_with_line(reader, finding))
+    errors = [f for f in reader.findings if f.severity == "error"]
+    if errors or flow is None:
+        return None, reader.findings
+    warnings = tuple(f for f in reader.findings if f.severity != "error")
+    return Catalog(reader.root, _version(reader), flow, MappingProxyType(languages),
+                   warnings), reader.findings
+
+
+def _with_line(reader: PromptFiles, finding: Finding) -> Finding:
+    if finding.line is not None:
+        return finding
+    path = reader.root.parent / finding.file
+    line = reader.line_of(path, finding.where)
+    return Finding(finding.file, line, finding.where, finding.message, finding.fix,
+                   finding.severity)
+
+
+def _version(reader: PromptFiles) -> str:
+    digest = hashlib.sha256()
+    for name in sorted(reader.sources):
+        digest.update(name.encode() + b"\0" + reader.sources[name].encode())
+    return digest.hexdigest()[:12]
+
+
+def _read_language(reader: PromptFiles, code: str, flow: Flow) -> Language | None:
+    folder = reader.root / code
+    line_path, topics_path = folder / "line.toml", folder / "topics.toml"
+    line = reader.read_toml(line_path)
+    topics_raw = reader.read_toml(topics_path)
+    if line is None or topics_raw is None:
+        return None
+    before = len([f for f in reader.findings if f.severity == "error"])
+    sections = {}
+    for section, keys in (("language", LANGUAGE_KEYS), ("call", CALL_KEYS),
+                          ("commands", COMMAND_KEYS), ("text", TEXT_KEYS)):
+        sections[section] = _read_section(reader, line_path, line, section, keys)
+    menus = line.get("menus") if isinstance(line.get("menus"), dict) else {}
+    for menu_id in flow.menus:
+        if not isinstance(menus.get(menu_id), str) or not menus[menu_id].strip():
+            reader.error(line_path, f"menus.{menu_id}", f"Menu '{menu_id}' has no label in "
+                         f"{code}.", f'Add {menu_id} = "..." under [menus].')
+    for extra in sorted(set(line) - {"language", "call", "commands", "text", "menus"}):
+        reader.error(line_path, extra, f"Unknown section [{extra}].",
+                     "Remove it or check its spelling.")
+    topics: dict[str, Topic] = {}
+    for topic_id in flow.topics:
+        raw = topics_raw.get(topic_id)
+        if not isinstance(raw, dict):
+            reader.error(topics_path, f"topics.{topic_id}", f"Topic '{topic_id}' is missing in "
+                         f"{code}.", f"Add a [{topic_id}] section (copy it from another "
+                         "language and translate it).")
+            continue
+        values = _read_section(reader, topics_path, {topic_id: raw}, topic_id, TOPIC_KEYS,
+                               prefix="topics.", kind="topic")
+        topics[topic_id] = Topic(topic_id, values["label"], tuple(values["words"]),
+                                 values["spoken"], values["text"], values["source"],
+                                 values["reviewed"] or None)
+    for extra in sorted(set(topics_raw) - set(flow.topics)):
+        reader.error(topics_path, f"topics.{extra}", f"Topic '{extra}' is not in flow.toml's "
+                     "topics list.", "Add it to topics = [...] in flow.toml, or delete it.")
+    if len([f for f in reader.findings if f.severity == "error"]) > before:
+        return None
+    lang, call = sections["language"], sections["call"]
+    return Language(
+        code=code, name=lang["name"], speech_tag=lang["speech_tag"], voice=lang["voice"],
+        choose=lang["choose"], words=tuple(lang["words"]), greetings=tuple(lang["greetings"]),
+        call=MappingProxyType({k: v for k, v in call.items() if k != "no_input"}),
+        no_input=tuple(call["no_input"]), menus=MappingProxyType(dict(menus)),
+        text=MappingProxyType(sections["text"]), topics=MappingProxyType(topics),
+        commands=MappingProxyType({k: tuple(v) for k, v in sections["commands"].items()}),
+        audio=MappingProxyType(_audio_files(folder / "audio")))
+
+
+def _read_section(reader: PromptFiles, path: Path, data: dict, section: str, keys: tuple[str, ...],
+                  prefix: str = "", kind: str = "") -> dict:
+    raw = data.get(section)
+    values: dict = {}
+    if not isinstance(raw, dict):
+        reader.error(path, prefix + section, f"Section [{section}] is missing.",
+                     f"Add a [{section}] section (copy it from prompts/en/).")
+        raw = {}
+    list_kind = kind or section
+    for key in keys:
+        where = f"{prefix}{section}.{key}"
+        value = raw.get(key)
+        if key == "reviewed":
+            if value is not None and not isinstance(value, date):
+                reader.error(path, where, "'reviewed' must be a date.",
+                             "Write it like reviewed = 2026-11-28 (no quotes).")
+            values[key] = value if isinstance(value, date) else None
+            continue
+        if (list_kind, key) in LIST_KEYS:
+            ok = isinstance(value, list) and value and all(isinstance(v, str) and v.strip()
+                                                           for v in value)
+            if not ok:
+                reader.error(path, where, f"'{key}' must be a list of texts in quotes.",
+                             f'Write it like {key} = ["first", "second"].')
+            values[key] = [v.strip() for v in value] if ok else []
+            continue
+        if value is None:
+            reader.error(path, where, f"'{key}' is missing.",
+                         f'Add {key} = "..." to [{section}] (see prompts/README.md).')
+        elif not isinstance(value, str):
+            reader.error(path, where, f"'{key}' must be a text in quotes.",
+                         f'Write it like {key} = "...".')
+        elif not value.strip():
+            reader.error(path, where, f"'{key}' is empty.", "Write the words it should say.")
+        # Line breaks inside a long text are only the operator's wrapping.
+        values[key] = " ".join(value.split()) if isinstance(value, str) else ""
+    for extra in sorted(set(raw) - set(keys)):
+        reader.error(path, f"{prefix}{section}.{extra}", f"Unknown key '{extra}' in "
+                     f"[{section}].", "Remove it or check its spelling.")
+    return values
+
+
+def _audio_files(folder: Path) -> dict[str, Path]:
+    """Recorded prompts: ``audio/call.welcome.mp3`` stands in for the text 'call.welcome'."""
+    if not folder.is_dir():
+        return {}
+    return {p.stem: p for p in sorted(folder.iterdir())
+            if p.suffix.lower() in AUDIO_SUFFIXES and p.is_file()}

@@ -1,0 +1,304 @@
+"""Content rules on a loaded catalog: what makes a prompt wrong or costly for a caller.
+
+``content_findings`` runs on every load (the line refuses a catalog with errors) and in
+``voiceline check``. Structure (syntax, keys, menus, reachability) is checked by
+``catalog`` itself; here are the words. Errors block a load; warnings never do, so a long
+sentence or a hard word never takes the line down. The limits, documented for
+operators in prompts/README.md:
+
+- SMS: GSM-7 characters only; a topic's text with the disclaimer in at most 3 segments
+  (error), 2 if possible (warning); the topic list in 2 (error).
+- Spoken: each text at most 4,096 characters (Twilio's ``<Say>`` limit; error); about
+  ``SPOKEN_SECONDS`` for any one text and ``MENU_SECONDS`` until a menu's last choice is
+  heard (warnings; see ``readability.WORDS_PER_MINUTE``).
+- Reading level (warnings): English Flesch-Kincaid grade above ``MAX_GRADE``; Spanish
+  Fernández-Huerta reading ease below ``MIN_EASE``.
+- Every ending of a call says the disclaimer and the physician prompt (error); the text
+  disclaimer, which ends every text, stays short (warning).
+- Recordings whose file name matches no prompt, or that are empty (warnings).
+- Topics without a review date, or with one in the future (warnings).
+"""
+
+from __future__ import annotations
+
+import difflib
+import string
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+
+from ..catalog import AUDIO_SUFFIXES, CALL_KEYS, TEXT_KEYS, Catalog, Language
+from ..engine.call import CallState, Speech, end_call, enter
+from ..engine.texts import MAX_SEGMENTS, MENU_SEGMENTS, compose_menu, topic_body
+from ..errors import Finding
+from ..text import gsm, readability
+
+# The placeholders each text may use; anything else in {braces} is a typo.
+PLACEHOLDERS = {"call.option": {"label", "key"}, "call.invalid_key": {"key"},
+                "call.did_you_mean": {"label"}, "call.menu_intro": {"label"},
+                "language.choose": {"key"}}
+REQUIRED_PLACEHOLDERS = {"call.option": {"label", "key"}, "language.choose": {"key"}}
+
+SAY_MAX_CHARS = 4096  # Twilio's <Say> refuses longer text
+SPOKEN_SECONDS = 60  # one topic or other text; longer and callers lose the thread
+MENU_SECONDS = 30  # from a menu's start until its last choice is heard
+MAX_GRADE = 8.0  # Flesch-Kincaid (English)
+MIN_EASE = 60.0  # Fernández-Huerta (Spanish): 60 to 70 is about grades 7 and 8
+TEXT_DISCLAIMER_CHARS = 70
+
+# [call] texts only ever said as parts of other sentences, so never played as recordings.
+PARTS = {"option", "invalid_key", "did_you_mean", "menu_intro", "again_label", "main_label",
+         "end_label", "text_label", "star", "pound"}
+
+
+def content_findings(catalog: Catalog) -> Iterator[Finding]:
+    for lang in catalog.languages.values():
+        placeholders = list(_placeholder_findings(catalog, lang))
+        yield from placeholders
+        yield from _sms_findings(catalog, lang)
+        yield from _ending_findings(catalog, lang)
+        # Menus are timed as the engine says them, which needs placeholders that work.
+        yield from _spoken_findings(catalog, lang, time_menus=not placeholders)
+        yield from _reading_findings(catalog, lang)
+        yield from _review_findings(catalog, lang)
+        yield from audio_findings(catalog, lang)
+
+
+def _files(catalog: Catalog, lang: Language) -> tuple[str, str]:
+    """How findings name a language's two files (as the loader does: from the folder up)."""
+    folder = f"{catalog.root.name}/{lang.code}"
+    return f"{folder}/line.toml", f"{folder}/topics.toml"
+
+
+def _texts(catalog: Catalog, lang: Language) -> Iterator[tuple[str, str, str]]:
+    """(file, key path, text) for every text of a language."""
+    line, topics = _files(catalog, lang)
+    yield line, "language.choose", lang.choose
+    for key in CALL_KEYS:
+        yield line, f"call.{key}", lang.call[key] if key != "no_input" else ""
+    for i, text in enumerate(lang.no_input):
+        yield line, f"call.no_input.{i + 1}", text
+    for key in TEXT_KEYS:
+        yield line, f"text.{key}", lang.text[key]
+    for topic in lang.topics.values():
+        yield topics, f"topics.{topic.id}.spoken", topic.spoken
+        yield topics, f"topics.{topic.id}.text", topic.text
+
+
+def _spoken_texts(catalog: Catalog, lang: Language) -> Iterator[tuple[str, str, str]]:
+    """(file, key path, text) for every text said on the phone as a whole."""
+    for file, where, text in _texts(catalog, lang):
+        if text and (where.startswith(("call.", "language.")) or where.endswith(".spoken")):
+            yield file, where, text
+
+
+def _placeholder_findings(catalog: Catalog, lang: Language) -> Iterator[Finding]:
+    for file, where, text in _texts(catalog, lang):
+        allowed = PLACEHOLDERS.get(where, set())
+        try:
+            used = {name for _, name, _, _ in string.Formatter().parse(text) if name is not None}
+        except ValueError:
+            yield Finding(file, None, where, "A { or } is not closed.",
+                          "Write placeholders as {label} or {key}; remove stray braces.")
+            continue
+        for name in sorted(used - allowed):
+            yield Finding(file, None, where, f"Unknown placeholder {{{name}}}.",
+                          f"Use only {', '.join('{' + a + '}' for a in sorted(allowed))}"
+                          if allowed else "Remove the braces: this text takes no placeholder.")
+        for name in sorted(REQUIRED_PLACEHOLDERS.get(where, set()) - used):
+            yield Finding(file, None, where, f"The placeholder {{{name}}} is missing.",
+                          f"Put {{{name}}} where the {name} should be said.")
+
+
+def _sms_findings(catalog: Catalog, lang: Language) -> Iterator[Finding]:
+    line, topics = _files(catalog, lang)
+    sms_texts = [(line, f"text.{k}", lang.text[k]) for k in TEXT_KEYS]
+    sms_texts += [(topics, f"topics.{t.id}.text", t.text) for t in lang.topics.values()]
+    sms_texts += [(topics, f"topics.{t.id}.label", t.label) for t in lang.topics.values()]
+    for file, where, text in sms_texts:
+        for char in gsm.non_gsm7(text):
+            plain = gsm.suggest(char)
+            yield Finding(file, None, where, f"The character {char!r} (U+{ord(char):04X}) is "
+                          "not in the plain SMS alphabet (GSM-7); one such character can "
+                          "triple what a text costs.",
+                          f"Replace it with {plain!r}." if plain else "Remove it.")
+    ending = "\n" + lang.text["disclaimer"]
+    for topic in lang.topics.values():
+        full = topic_body(lang, topic.id) + ending
+        count = gsm.segments(gsm.to_gsm7(full))
+        where = f"topics.{topic.id}.text"
+        if count > MAX_SEGMENTS:
+            yield Finding(topics, None, where, f"With the disclaimer this text takes {count} "
+                          f"SMS segments ({gsm.septets(gsm.to_gsm7(full))} characters); the "
+                          f"limit is {MAX_SEGMENTS} ({gsm.MULTI_SEGMENT * MAX_SEGMENTS}).",
+                          "Shorten it.")
+        elif count > MENU_SEGMENTS:
+            yield Finding(topics, None, where, f"With the disclaimer this text takes {count} "
+                          "SMS segments.", "Shorten it to two segments (306 characters) "
+                          "if you can.", severity="warning")
+    help_text = lang.text["help"] + ending
+    if gsm.segments(gsm.to_gsm7(help_text)) > MAX_SEGMENTS:
+        yield Finding(line, None, "text.help", "The help text with the disclaimer is longer "
+                      "than three SMS segments.", "Shorten it.")
+    menu = compose_menu(catalog, lang, lang.text["welcome"])
+    if gsm.segments(menu) > MENU_SEGMENTS:
+        yield Finding(line, None, "text.menu_header", f"The SMS topic list takes "
+                      f"{gsm.segments(menu)} segments; it must fit in {MENU_SEGMENTS} "
+                      f"({gsm.MULTI_SEGMENT * MENU_SEGMENTS} characters).",
+                      "Shorten topic labels, text.welcome, text.menu_header or "
+                      "text.menu_footer.")
+
+
+def _ending_findings(catalog: Catalog, lang: Language) -> Iterator[Finding]:
+    """The disclaimer and physician prompt on every way a call ends, and after every text.
+
+    The loader already refuses a language without them (missing or empty); this makes sure
+    the engine's endings, which the texts cannot change, still say them."""
+    line, _ = _files(catalog, lang)
+    endings = {"the caller hangs up": end_call(lang),
+               "after silence": end_call(lang, Speech(lang.code, lang.no_input[-1])),
+               "after an error": end_call(lang, Speech(lang.code, lang.call["error"]))}
+    for how, step in endings.items():
+        said = [s.text for s in step.say]
+        if not (step.hangup and lang.call["disclaimer"] in said
+                and lang.call["physician"] in said):
+            yield Finding(line, None, "call.disclaimer", f"A call that ends {how} does not "
+                          "say the disclaimer and the physician prompt.",
+                          "Report this to a developer: the line must never end so.")
+    if len(lang.text["disclaimer"]) > TEXT_DISCLAIMER_CHARS:
+        yield Finding(line, None, "text.disclaimer", f"The text disclaimer has "
+                      f"{len(lang.text['disclaimer'])} characters; it ends every text, so "
+                      f"over {TEXT_DISCLAIMER_CHARS} it crowds out the answers.",
+                      "Shorten it, keeping both ideas: not medical advice, and see your "
+                      "doctor.", severity="warning")
+
+
+def _spoken_findings(catalog: Catalog, lang: Language, time_menus: bool = True
+                     ) -> Iterator[Finding]:
+    line, _ = _files(catalog, lang)
+    for file, where, text in _spoken_texts(catalog, lang):
+        if len(text) > SAY_MAX_CHARS:
+            yield Finding(file, None, where, f"This text has {len(text)} characters; Twilio "
+                          f"speaks at most {SAY_MAX_CHARS} at once.", "Shorten it a lot: "
+                          "a caller cannot follow it anyway.")
+        seconds = readability.speaking_seconds(text)
+        if seconds > SPOKEN_SECONDS:
+            yield Finding(file, None, where, f"This takes about {seconds:.0f} seconds to say; "
+                          f"the limit is {SPOKEN_SECONDS}.", "Shorten it, or split the topic "
+                          "in two.", severity="warning")
+    for menu_id, seconds in (menu_seconds(catalog, lang) if time_menus else {}).items():
+        if seconds > MENU_SECONDS:
+            name = "main menu" if menu_id == catalog.flow.main_menu else f"menu '{menu_id}'"
+            yield Finding(line, None, f"menus.{menu_id}", f"The {name} takes about "
+                          f"{seconds:.0f} seconds before its last choice is heard; the limit "
+                          f"is {MENU_SECONDS}.", "Shorten the names under [menus] and the "
+                          "topic labels, or call.option and the menu's intro, or offer fewer "
+                          "choices (flow.toml).", severity="warning")
+
+
+def menu_seconds(catalog: Catalog, lang: Language) -> dict[str, float]:
+    """Seconds from a menu's start until its last choice is heard (intro and choices)."""
+    result = {}
+    for menu in catalog.flow.menus.values():
+        prompt = enter(catalog, CallState(lang.code, menu.id)).gather.prompt
+        heard = prompt[:1 + len(menu.options)]
+        result[menu.id] = sum(readability.speaking_seconds(s.text) for s in heard)
+    return result
+
+
+def speaking_report(catalog: Catalog) -> dict[str, dict]:
+    """Per language: each menu's and each topic's estimated seconds (for ``voiceline check``)."""
+    return {code: {"menus": {k: round(v) for k, v in menu_seconds(catalog, lang).items()},
+                   "topics": {t.id: round(readability.speaking_seconds(t.spoken))
+                              for t in lang.topics.values()}}
+            for code, lang in catalog.languages.items()}
+
+
+def _reading_findings(catalog: Catalog, lang: Language) -> Iterator[Finding]:
+    family = lang.speech_tag.split("-")[0].lower()
+    if family not in {"en", "es"}:
+        return  # no formula for this language: nothing to say rather than a wrong grade
+    for file, where, text in _texts(catalog, lang):
+        if where.startswith("call.no_input") and where.count(".") == 1:
+            continue  # the list itself; its items come one by one
+        stats = readability.stats(text, family)
+        if family == "en":
+            grade = readability.flesch_kincaid_grade(stats)
+            if grade is None or round(grade, 1) <= MAX_GRADE:  # as shown: "8.0" passes
+                continue
+            level = f"about grade {grade:.1f} (Flesch-Kincaid); the line aims at {MAX_GRADE:.0f}"
+        else:
+            ease = readability.fernandez_huerta(stats)
+            if ease is None or round(ease) >= MIN_EASE:
+                continue
+            level = (f"{ease:.0f} on the Fernández-Huerta scale; the line aims at "
+                     f"{MIN_EASE:.0f} or more (about grade 8)")
+        hard = ", ".join(f"'{w}'" for w in stats.long_words[:4])
+        yield Finding(file, None, where, f"Reading level is {level}.",
+                      f"Use shorter sentences (the longest has {stats.longest_sentence} words)"
+                      + (f" and everyday words instead of long ones like {hard}." if hard
+                         else "."), severity="warning")
+
+
+def _review_findings(catalog: Catalog, lang: Language) -> Iterator[Finding]:
+    """Each topic says when a person last checked it against the guide, so it can be audited."""
+    _, topics = _files(catalog, lang)
+    for topic in lang.topics.values():
+        where = f"topics.{topic.id}.reviewed"
+        if topic.reviewed is None:
+            yield Finding(topics, None, f"topics.{topic.id}", f"Topic '{topic.id}' does not "
+                          "say when it was last checked against the guide.",
+                          f"Add reviewed = {date.today().isoformat()} (no quotes) after you "
+                          "check it.", severity="warning")
+        elif topic.reviewed > date.today():
+            yield Finding(topics, None, where, f"The review date {topic.reviewed} is in the "
+                          "future.", "Write the day the topic was checked.", severity="warning")
+
+
+def recordable(catalog: Catalog, lang: Language) -> set[str]:
+    """The names a recording may have: each prompt said as a whole."""
+    names = {f"call.{k}" for k in CALL_KEYS if k not in PARTS} | {"language.choose"}
+    return names | {f"topic.{t}" for t in lang.topics}
+
+
+def audio_findings(catalog: Catalog, lang: Language) -> Iterator[Finding]:
+    """Recordings that will never play, or would play nothing."""
+    folder = catalog.root / lang.code / "audio"
+    if not folder.is_dir():
+        return
+    names = recordable(catalog, lang)
+    for path in sorted(folder.iterdir()):
+        if path.name.startswith(".") or path.name.lower() == "readme.md" or path.is_dir():
+            continue
+        file = f"{catalog.root.name}/{lang.code}/audio/{path.name}"
+        yield from _one_recording(file, path, names)
+
+
+def _one_recording(file: str, path: Path, names: set[str]) -> Iterator[Finding]:
+    if path.suffix.lower() not in AUDIO_SUFFIXES:
+        yield Finding(file, None, "", "This recording is not played: only .mp3 and .wav "
+                      "files are.", "Save it as .mp3 (or .wav).", severity="warning")
+        return
+    if path.stem not in names:
+        close = difflib.get_close_matches(path.stem, sorted(names), n=1)
+        yield Finding(file, None, "", f"No prompt is called '{path.stem}', so this recording "
+                      "is never played.", f"Rename it to {close[0]}{path.suffix}." if close
+                      else "Name it after a prompt, like call.welcome.mp3 or "
+                      "topic.risks.mp3.", severity="warning")
+        return
+    if path.stem == "call.no_input":
+        yield Finding(file, None, "", "This one recording plays for every silence reprompt "
+                      "(call.no_input), though their texts differ; the last one also ends "
+                      "the call.", "Record words that fit all of them, or delete it.",
+                      severity="warning")
+    try:
+        empty = path.stat().st_size == 0
+        with path.open("rb"):
+            pass
+    except OSError:
+        yield Finding(file, None, "", "This recording cannot be read; the line speaks the "
+                      "text instead.", "Check the file's permissions.", severity="warning")
+        return
+    if empty:
+        yield Finding(file, None, "", "This recording is empty; the line speaks the text "
+                      "instead.", "Record it again, or delete it.", severity="warning")

@@ -1,0 +1,38 @@
+"""The ``voiceline`` command: run the line, check prompt files, and more.
+
+Domain errors become one friendly sentence and a non-zero exit here, at the edge.
+"""
+
+from __future__ import annotations
+
+import click
+from flask import Flask
+from flask.cli import FlaskGroup, NoAppException
+
+from ..errors import SettingsError
+from . import db, operators, twilio_setup
+
+
+def _create_app() -> Flask:
+    from ..web.app import create_app
+
+    try:
+        return create_app()
+    except SettingsError as exc:
+        # NoAppException lets ``voiceline --help`` still list every command, while a
+        # command that needs the app stops with this one sentence.
+        raise NoAppException(f"voiceline cannot start: {exc}") from None
+
+
+@click.group(cls=FlaskGroup, create_app=_create_app, add_version_option=False)
+def cli() -> None:
+    """voiceline: the stem cell therapy information line (Twilio voice and SMS)."""
+
+
+db.init_cli(cli)
+twilio_setup.init_cli(cli)
+operators.init_cli(cli)
+
+
+def main() -> None:
+    cli(prog_name="voiceline")

@@ -1,0 +1,166 @@
+"""The operators' commands: ``voiceline check`` and ``voiceline simulate``.
+
+Both work with no settings at all. ``check`` only reads the prompt files (it never starts
+the line); ``simulate`` runs the real line in-process (see ``simulator``). A folder that
+cannot be read is one friendly sentence and a non-zero exit, like every domain error at
+this edge.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import click
+
+from ..checks import read_checked
+from ..checks.content import MAX_GRADE, MENU_SECONDS, MIN_EASE, SPOKEN_SECONDS, speaking_report
+from ..errors import Finding, VoicelineError
+from ..settings import REPO_PROMPTS
+from ..testing import SimulationError
+from ..text import readability
+
+if TYPE_CHECKING:  # the simulator (and Flask) load only when a simulation runs
+    from ..testing.simulator import Line
+
+FOLDER = click.Path(file_okay=False, path_type=Path)
+
+
+def default_prompts() -> Path:
+    return Path(os.environ.get("VOICELINE_PROMPTS_DIR") or REPO_PROMPTS)
+
+
+@click.command("check")
+@click.argument("prompts_dir", required=False, type=FOLDER)
+@click.option("--json", "as_json", is_flag=True, help="The same findings as JSON, for machines.")
+def check(prompts_dir: Path | None, as_json: bool) -> None:
+    """Check the prompt files (default: VOICELINE_PROMPTS_DIR, or this project's prompts/).
+
+    Every problem at once, each with file, line and how to fix it. Exits 0 only when there
+    are no errors; warnings (reading level, speaking time, long texts) never fail.
+    """
+    root = (prompts_dir or default_prompts()).resolve()
+    if not root.is_dir():
+        click.echo(f"voiceline check: there is no folder {root}. Give the prompts folder, "
+                   "like: voiceline check prompts", err=True)
+        sys.exit(2)
+    catalog, findings = read_checked(root)
+    findings = sorted(findings, key=lambda f: (f.severity != "error", f.file, f.line or 0))
+    errors = sum(f.severity == "error" for f in findings)
+    report = speaking_report(catalog) if catalog is not None else None
+    if as_json:
+        click.echo(json.dumps({
+            "prompts_dir": str(root), "ok": errors == 0, "errors": errors,
+            "warnings": len(findings) - errors,
+            "findings": [_as_dict(f) for f in findings], "speaking_seconds": report,
+        }, indent=2, ensure_ascii=False))
+    else:
+        _print_findings(root, findings, errors, report)
+    sys.exit(1 if errors else 0)
+
+
+def _as_dict(finding: Finding) -> dict:
+    return {"severity": finding.severity, "file": finding.file, "line": finding.line,
+            "where": finding.where, "message": finding.message, "fix": finding.fix}
+
+
+def _print_findings(root: Path, findings: list[Finding], errors: int,
+                    report: dict | None) -> None:
+    click.echo(f"Checked {root}")
+    for finding in findings:
+        place = finding.file + (f":{finding.line}" if finding.line else "")
+        where = f"  [{finding.where}]" if finding.where else ""
+        click.echo(f"\n{place}{where}\n  {finding.severity.upper()}: {finding.message}\n"
+                   f"  How to fix: {finding.fix}")
+    if report:
+        click.echo(f"\nSpeaking times (at {readability.WORDS_PER_MINUTE:.0f} words a "
+                   f"minute; limits: {MENU_SECONDS} s until a menu's last choice, "
+                   f"{SPOKEN_SECONDS} s for a topic):")
+        for code, times in report.items():
+            menus = ", ".join(f"{m} {s} s" for m, s in times["menus"].items())
+            longest = max(times["topics"].items(), key=lambda item: item[1])
+            click.echo(f"  {code}: menus {menus}; longest topic {longest[0]} {longest[1]} s")
+    warnings = len(findings) - errors
+    click.echo(f"\n{errors} error(s), {warnings} warning(s). Reading level aims at grade "
+               f"{MAX_GRADE:.0f} (English) and {MIN_EASE:.0f}+ Fernández-Huerta (Spanish).")
+    click.echo("The line will not load these files until the errors are fixed." if errors
+               else "The line can serve these files.")
+
+
+@click.group("simulate", invoke_without_command=True)
+@click.option("--script", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Run a scripted conversation; exit 1 at the first phrase that does not "
+                   "come back.")
+@click.option("--prompts", "prompts_dir", type=FOLDER,
+              help="The prompts folder (default: VOICELINE_PROMPTS_DIR, or prompts/).")
+@click.pass_context
+def simulate(ctx: click.Context, script: Path | None, prompts_dir: Path | None) -> None:
+    """Try the line without a phone or a Twilio account: `simulate call`, `simulate text`,
+    or `simulate --script FILE`. Everything runs through the real webhooks, here."""
+    ctx.obj = prompts_dir
+    if ctx.invoked_subcommand is not None:
+        return
+    if script is None:
+        click.echo(ctx.get_help())
+        ctx.exit(2)
+    from ..testing.simulator import run_script
+
+    lines = script.read_text(encoding="utf-8").splitlines()
+    ctx.exit(_run(prompts_dir, lambda line: run_script(line, lines, click.echo, script.name)))
+
+
+@simulate.command("call")
+@click.option("--lang", help="Choose this language at the start (e.g. es).")
+@click.pass_obj
+def simulate_call(prompts_dir: Path | None, lang: str | None) -> None:
+    """Call the line: read what a caller hears, press keys, say words, stay silent."""
+    from ..testing.simulator import run_call
+
+    sys.exit(_run(prompts_dir, lambda line: run_call(line, _read_line, click.echo, lang)))
+
+
+@simulate.command("text")
+@click.option("--lang", help="Switch to this language first (e.g. es).")
+@click.pass_obj
+def simulate_text(prompts_dir: Path | None, lang: str | None) -> None:
+    """Text the line: type a text, read the reply."""
+    from ..testing.simulator import run_texts
+
+    sys.exit(_run(prompts_dir, lambda line: run_texts(line, _read_line, click.echo, lang)))
+
+
+def _run(prompts_dir: Path | None, runner: Callable[[Line], int]) -> int:
+    from ..testing.simulator import Line, simulator_app
+    from ..web.services import services_of
+
+    if prompts_dir is not None and not prompts_dir.is_dir():
+        click.echo(f"voiceline simulate: there is no folder {prompts_dir}.", err=True)
+        return 2
+    try:
+        line = Line(simulator_app(prompts_dir))
+        # What the caller hears is the output here, not the line's log of each request.
+        logging.getLogger("voiceline.requests").setLevel(logging.WARNING)
+        if services_of(line.app).catalogs.catalog is None:
+            click.echo("The prompt files have errors, so the line says only its built-in "
+                       "apology. Run `voiceline check` to see them.", err=True)
+        return runner(line)
+    except (SimulationError, VoicelineError) as exc:
+        click.echo(f"voiceline simulate: {exc}", err=True)
+        return 1
+
+
+def _read_line() -> str | None:
+    try:
+        return input("> ")
+    except EOFError:
+        return None
+
+
+def init_cli(cli: click.Group) -> None:
+    cli.add_command(check)
+    cli.add_command(simulate)

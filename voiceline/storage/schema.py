@@ -1,0 +1,60 @@
+"""The schema, declared once: every table the line keeps, on SQLite and PostgreSQL.
+
+The migrations (``migrations/``) create and change these tables; ``metadata`` is what
+they compare against. No table holds a phone number or a message body: numbers are keyed
+hashes (``number_key``), texts are short keyed digests, events have no caller identity.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+metadata = sa.MetaData()
+
+texters = sa.Table(
+    "texters", metadata,
+    sa.Column("number_key", sa.String(64), primary_key=True),
+    sa.Column("opted_out", sa.Boolean, nullable=False, default=False),
+    sa.Column("language", sa.String(16), nullable=True),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+    # Counts opt-out changes: the change committed last has the highest number.
+    sa.Column("opt_version", sa.Integer, nullable=False, default=0, server_default="0"),
+)
+
+line_secrets = sa.Table(
+    "line_secrets", metadata,
+    sa.Column("name", sa.String(64), primary_key=True),
+    sa.Column("value", sa.String(128), nullable=False),
+)
+
+allowances = sa.Table(
+    "allowances", metadata,
+    sa.Column("number_key", sa.String(64), primary_key=True),
+    sa.Column("kind", sa.String(16), primary_key=True),  # "sms_reply", "text_me"
+    sa.Column("window_start", sa.DateTime(timezone=True), nullable=True),
+    sa.Column("used", sa.Integer, nullable=False, default=0),
+)
+
+text_guard = sa.Table(
+    "text_guard", metadata,
+    sa.Column("number_key", sa.String(64), primary_key=True),
+    sa.Column("digest", sa.String(16), nullable=False, default=""),
+    sa.Column("repeats", sa.Integer, nullable=False, default=0),
+    sa.Column("last_at", sa.DateTime(timezone=True), nullable=True),
+    sa.Column("muted_until", sa.DateTime(timezone=True), nullable=True),
+)
+
+events = sa.Table(
+    "events", metadata,
+    sa.Column("id", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True,
+              autoincrement=True),
+    sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("channel", sa.String(8), nullable=False),
+    sa.Column("kind", sa.String(32), nullable=False),
+    sa.Column("language", sa.String(16), nullable=True),
+    sa.Column("topic", sa.String(64), nullable=True),
+    sa.Column("outcome", sa.String(32), nullable=True),
+    sa.Column("seconds", sa.Integer, nullable=True),
+    sa.Column("code", sa.String(8), nullable=True),
+    sa.Index("events_at", "at"),
+)

@@ -1,0 +1,92 @@
+"""The app factory: settings, then the parts a request needs (``Services``), then one
+blueprint per feature, all wired here.
+
+Tests and the simulator hand in their own parts: ``store`` (e.g. ``MemoryStore``),
+``events`` (e.g. ``MemoryEventLog``), ``sms_client`` (anything with
+``messages.create``) and ``limits``. Anything not handed in is made from the settings.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from .. import settings
+from ..catalog.holder import CatalogHolder
+from ..checks import load_checked
+from ..storage import open_store
+from ..storage.events import EventLog
+from ..storage.store import Store
+from . import audio, fallback, health, observability, sms, voice
+from .services import EXTENSION, Limits, Services, SmsClient, pin_catalog
+from .textme import twilio_client
+
+
+def create_app(test_config: dict[str, Any] | None = None, *, store: Store | None = None,
+               events: EventLog | None = None, sms_client: SmsClient | None = None,
+               limits: Limits | None = None) -> Flask:
+    # Named as the package, so the instance folder and the logger are "voiceline"'s.
+    app = Flask("voiceline", instance_relative_config=True)
+    app.config.from_mapping(settings.from_environment())
+    # Twilio's bodies are small; a huge one is refused before it is parsed.
+    app.config["MAX_CONTENT_LENGTH"] = 64 * 1024
+    if test_config is not None:
+        app.config.update(test_config)
+    settings.validate(app.config)
+
+    catalogs = _catalog_holder(app)
+    if store is None:
+        store = open_store(settings.normalise_database_url(_database_url(app)))
+    if events is None:
+        events = store.event_log(settings.count(app.config, "VOICELINE_EVENT_RETENTION_DAYS"))
+    config = app.config
+    app.extensions[EXTENSION] = Services(
+        catalogs=catalogs, store=store, events=events, limits=limits or _limits(app),
+        hash_secret=config.get("VOICELINE_HASH_SECRET") or None,
+        make_sms_client=(lambda: sms_client) if sms_client is not None else
+        (lambda: twilio_client(config)),
+        metrics=observability.init_app(app))
+    app.before_request(pin_catalog)
+
+    for blueprint in (voice.bp, sms.bp, audio.bp, health.bp, fallback.bp):
+        app.register_blueprint(blueprint)
+    proxies = settings.count(app.config, "VOICELINE_TRUSTED_PROXIES")
+    if proxies:
+        # Behind a router or nginx: the scheme and host Twilio signed are in X-Forwarded-*.
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
+    if settings.is_dev_mode(app.config) and not app.config.get("TWILIO_AUTH_TOKEN"):
+        app.logger.warning("DEVELOPMENT MODE: webhook signatures are NOT checked. Never "
+                           "point a real Twilio number at this server.")
+    return app
+
+
+def _catalog_holder(app: Flask) -> CatalogHolder:
+    root = Path(app.config.get("VOICELINE_PROMPTS_DIR") or settings.REPO_PROMPTS)
+    holder = CatalogHolder(root, load_checked,
+                           settings.count(app.config, "VOICELINE_PROMPTS_RELOAD_SECONDS"))
+    if not holder.load() or holder.catalog is None:
+        app.logger.error("prompt files in %s cannot be served; the line answers with its "
+                         "built-in apology until they are fixed:\n%s", root, holder.problem)
+    else:
+        for warning in holder.catalog.warnings:
+            app.logger.info("prompt warning: %s", warning)
+    return holder
+
+
+def _database_url(app: Flask) -> str:
+    url: str | None = app.config.get("DATABASE_URL")
+    if url:
+        return url
+    os.makedirs(app.instance_path, exist_ok=True)  # for the default SQLite file only
+    return f"sqlite:///{app.instance_path}/voiceline.sqlite3"
+
+
+def _limits(app: Flask) -> Limits:
+    return Limits(replies_per_hour=settings.count(app.config, "VOICELINE_SMS_REPLIES_PER_HOUR"),
+                  texts_per_hour=settings.count(app.config, "VOICELINE_TEXTS_PER_HOUR"),
+                  gather_timeout=settings.count(app.config, "VOICELINE_GATHER_TIMEOUT"))

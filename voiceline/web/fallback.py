@@ -1,0 +1,69 @@
+"""The fallback webhooks, which speak the words of last resort (``engine.last_resort``).
+
+Twilio asks the fallback URLs when a main webhook fails or does not answer in 15 s:
+``POST /voice/fallback`` and ``POST /sms/fallback`` (``voiceline twilio configure`` sets
+them). They read no database and no prompt files, so they answer even when whatever broke
+the main webhook is still broken; they are signed like every webhook. The caller's
+language is known only mid-call (Twilio's ``ErrorUrl`` is the URL that failed, whose query
+carries ``lang``); otherwise the apology is said in every language. A texter's language
+lives in the database, so the SMS apology is in both languages (it fits two segments).
+A STOP that reaches the SMS fallback cannot be recorded here: it gets no reply, and the
+failure is logged; Twilio's own opt-out handling still blocks texts to that number, and
+"text me this" records Twilio's "unsubscribed" answer (error 21610) as an opt-out.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from urllib.parse import parse_qs, urlsplit
+
+from flask import Blueprint, Response, request
+from twilio.twiml.messaging_response import MessagingResponse
+
+from ..engine.last_resort import EVERY_LANGUAGE
+from ..engine.texts import is_opt_out
+from .security import verify_twilio_signature
+from .twiml import SAFEST_TEXT, SAFEST_TWIML, answer_errors, apology_text, spoken_apology, xml
+
+log = logging.getLogger(__name__)
+
+bp = Blueprint("fallback", __name__)
+bp.before_request(verify_twilio_signature)
+
+
+@bp.post("/voice/fallback")
+def voice_fallback() -> Response:
+    _log_failure("voice")
+    return xml(spoken_apology(_language_of_failed_call()))
+
+
+@bp.post("/sms/fallback")
+def sms_fallback() -> Response:
+    _log_failure("sms")
+    if is_opt_out(request.form.get("Body", "")[:2000], request.form.get("OptOutType", "")[:20]):
+        log.error("an opt-out reached the SMS fallback and could NOT be recorded; no reply "
+                  "sent (Twilio's own opt-out handling still applies)")
+        return xml(MessagingResponse())
+    return xml(apology_text(EVERY_LANGUAGE))
+
+
+def _answer_anyway(error: Exception) -> Response:
+    log.exception("the fallback itself failed; answering with the built-in apology")
+    return xml(SAFEST_TEXT if request.path.startswith("/sms") else SAFEST_TWIML)
+
+
+answer_errors(bp, _answer_anyway)
+
+
+def _language_of_failed_call() -> str:
+    """The caller's language if the failed request was mid-call (its URL carries ``lang``)."""
+    query = parse_qs(urlsplit(request.form.get("ErrorUrl", "")[:2000]).query)
+    return (request.args.get("lang") or (query.get("lang") or [""])[0])[:10]
+
+
+def _log_failure(channel: str) -> None:
+    """What failed, for the operator: Twilio's error code and the failed path, no caller data."""
+    code = re.sub(r"\D", "", request.form.get("ErrorCode", ""))[:8] or "none"
+    path = re.sub(r"[^a-z/_-]", "", urlsplit(request.form.get("ErrorUrl", "")[:2000]).path)
+    log.error("Twilio used the %s fallback: error %s at %s", channel, code, path[:60] or "?")

@@ -1,0 +1,130 @@
+"""SMS: the ``/sms`` webhook. The SMS engine (``engine.texts``) decides; this reads and
+writes the store around it.
+
+Opt-outs come first: a STOP is committed to the store before anything else happens, and
+the reply to it is an empty ``<Response/>`` (the carrier confirms). Every other reply is
+plain GSM-7, at most three segments, and ends with the short disclaimer. Against loops
+with auto-responders and abuse, the store's loop guard and an hourly reply limit per
+number may answer with silence instead. ``/sms/status`` takes Twilio's message status
+callbacks. Usage events never hold the number or the text.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from flask import Blueprint, Response, request
+
+from ..catalog import Catalog
+from ..engine.guards import Admission, Texter
+from ..engine.last_resort import last_resort
+from ..engine.outcomes import EventKind, Verdict
+from ..engine.texts import (
+    MAX_BODY,
+    TextAnswer,
+    answer_text,
+    answer_unreadable,
+    is_opt_in,
+    is_opt_out,
+    unreadable,
+)
+from ..errors import StoreError
+from ..storage.store import Store
+from ..text.digits import ascii_int
+from ..text.matching import normalise
+from .security import verify_twilio_signature
+from .services import current_catalog, key_of, note, services, text_digest_of
+from .twiml import answer_errors, empty, reply
+
+bp = Blueprint("sms", __name__, url_prefix="/sms")
+bp.before_request(verify_twilio_signature)
+log = logging.getLogger(__name__)
+
+
+@bp.post("")
+def incoming_text() -> Response:
+    body = request.form.get("Body", "")[:2000]
+    opt_out_type = request.form.get("OptOutType", "")[:20]
+    store = services().store
+    if is_opt_out(body, opt_out_type):
+        try:
+            store.set_opted_out(_sender_key(), True)
+        except StoreError as exc:
+            log.error("STOP NOT RECORDED (no reply sent): %s", exc)
+            return empty()
+        note(EventKind.SMS_OPT_OUT, "sms")
+        return empty()
+    try:
+        key = _sender_key()
+        opting_in = is_opt_in(body, opt_out_type)
+        if opting_in:
+            store.set_opted_out(key, False)
+        admission = _admit(store, key, body, opting_in)
+    except StoreError as exc:
+        # Without the opt-out status, silence is the only safe answer.
+        log.error("could not read a texter; no reply sent: %s", exc)
+        return empty()
+    texter = admission.texter
+    known = texter.language if texter else None  # the language the texter chose, if any
+    if opting_in:
+        note(EventKind.SMS_OPT_IN, "sms", language=known or "")
+    if admission.verdict is not Verdict.REPLY:
+        if admission.verdict is not Verdict.OPTED_OUT:
+            note(EventKind.SMS_HELD, "sms", language=known or "", outcome=admission.verdict)
+        return empty()
+    catalog = current_catalog()
+    if catalog is None:
+        return reply(last_resort(known).text)
+    why = unreadable(len(request.form.get("Body", "")),
+                     ascii_int(request.form.get("NumMedia", "0")[:4], 4) or 0)
+    answer = (answer_unreadable(catalog, texter, why) if why is not None else
+              _remembered_answer(catalog, texter, body, opting_in))
+    if answer.changes_language_of(texter):
+        try:
+            store.set_language(key, answer.language)
+        except StoreError as exc:
+            log.error("could not record a texter's language: %s", exc)
+    happened = answer.happened
+    note(happened.kind, "sms", language=happened.lang, topic=happened.topic,
+         outcome=happened.outcome)
+    return reply(answer.body)
+
+
+@bp.post("/status")
+def message_status() -> Response:
+    """Twilio's message status callback (for "text me this"): the outcome, counted."""
+    note(EventKind.SMS_STATUS, "sms", language=request.args.get("lang", "")[:10],
+         topic=request.args.get("topic", "")[:64],
+         outcome=request.form.get("MessageStatus", "")[:20],
+         code=request.form.get("ErrorCode", "")[:8])
+    return empty()
+
+
+def _admit(store: Store, key: str, body: str, opting_in: bool) -> Admission:
+    """May this text be answered? The loop guard (not for START: its confirmation is always
+    due) and the hourly reply limit, in one transaction with the opt-out read."""
+    limits = services().limits
+    digest = (text_digest_of(body.strip().casefold())
+              if limits.loop_guard and not opting_in else None)
+    return store.admit_text(key, digest, limits.replies_per_hour, timedelta(hours=1))
+
+
+def _remembered_answer(catalog: Catalog, texter: Texter | None, body: str,
+                       resubscribed: bool) -> TextAnswer:
+    """``answer_text``'s reply, remembered: many texters ask the same few things."""
+    key = (texter, normalise(body[:MAX_BODY]), resubscribed)
+    return services().memo.recall(catalog, "texts", key,
+                                  lambda: answer_text(catalog, texter, body, resubscribed))
+
+
+def _apologise(error: Exception) -> Response:
+    log.exception("sms webhook failed")
+    return reply(last_resort(None).text)
+
+
+answer_errors(bp, _apologise)
+
+
+def _sender_key() -> str:
+    return key_of(request.form.get("From", "")[:64])
