@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import uuid
+from pathlib import Path
 
 import pytest
 import responses
@@ -19,7 +20,7 @@ from sqlalchemy.engine import make_url
 
 from voiceline import create_app
 from voiceline.checks import load_checked
-from voiceline.settings import REPO_PROMPTS, normalise_database_url
+from voiceline.settings import normalise_database_url
 from voiceline.storage.store import MemoryStore, SqlStore
 from voiceline.testing import FlaskTransport, SimulatedCall, SimulatedTexter, TwilioSigner
 from voiceline.web.services import services_of
@@ -28,7 +29,17 @@ AUTH_TOKEN = "test-auth-token-not-a-real-one-000"
 BASE_URL = "https://line.example.org"
 POSTGRES_URL = os.environ.get("VOICELINE_TEST_POSTGRES_URL",
                               "postgresql://postgres@127.0.0.1:5432/test")
+# Behaviour tests run on prompt files of their own, so an operator's edit of prompts/
+# (a new topic, a reworded sentence) never turns them red.
+FIXTURE_PROMPTS = Path(__file__).resolve().parent / "fixtures" / "prompts"
 DATA_TABLES = ("texters", "allowances", "text_guard", "events", "line_secrets")
+
+
+@pytest.fixture(autouse=True)
+def fixture_prompts(monkeypatch):
+    """Anything that reads the default prompts folder (the simulator, the CLI, a server)
+    reads the tests' own."""
+    monkeypatch.setenv("VOICELINE_PROMPTS_DIR", str(FIXTURE_PROMPTS))
 
 
 @pytest.fixture(autouse=True)
@@ -40,7 +51,7 @@ def no_network():
 
 @pytest.fixture(scope="session")
 def catalog():
-    return load_checked(REPO_PROMPTS)
+    return load_checked(FIXTURE_PROMPTS)
 
 
 @pytest.fixture
@@ -51,7 +62,7 @@ def config(tmp_path):
         "PUBLIC_BASE_URL": BASE_URL,
         "DATABASE_URL": f"sqlite:///{tmp_path / 'line.sqlite3'}",
         "VOICELINE_HASH_SECRET": "test-hash-secret",
-        "VOICELINE_PROMPTS_DIR": str(REPO_PROMPTS),
+        "VOICELINE_PROMPTS_DIR": str(FIXTURE_PROMPTS),
     }
 
 

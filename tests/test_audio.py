@@ -11,8 +11,9 @@ import pytest
 from voiceline import create_app
 from voiceline.checks import load_checked
 from voiceline.errors import SettingsError
-from voiceline.settings import REPO_PROMPTS
 from voiceline.testing import FlaskTransport, SimulatedCall
+
+from .conftest import FIXTURE_PROMPTS
 
 MP3 = b"ID3\x03\x00\x00\x00\x00\x00\x00" + b"\xff\xfb\x90\x00" * 64
 
@@ -20,7 +21,7 @@ MP3 = b"ID3\x03\x00\x00\x00\x00\x00\x00" + b"\xff\xfb\x90\x00" * 64
 @pytest.fixture
 def prompts(tmp_path):
     folder = tmp_path / "prompts"
-    shutil.copytree(REPO_PROMPTS, folder)
+    shutil.copytree(FIXTURE_PROMPTS, folder)
     return folder
 
 
@@ -103,7 +104,7 @@ def test_a_recording_that_cannot_be_played_is_spoken_instead(config, prompts, si
     recording = record(prompts, "en", "call.welcome.mp3")
     app = make_app(config, prompts)  # the catalog lists the recording ...
     spoil(recording)  # ... which then breaks before a call comes in
-    welcome = load_checked(REPO_PROMPTS).language("en").call["welcome"]
+    welcome = load_checked(FIXTURE_PROMPTS).language("en").call["welcome"]
     verbs = verbs_of_opening(app, signer)
     said = [" ".join("".join(v.itertext()).split()) for v in verbs if v.tag == "Say"]
     assert welcome in said

@@ -12,11 +12,13 @@ from voiceline.checks import load_checked, read_checked
 from voiceline.errors import CatalogError
 from voiceline.settings import REPO_PROMPTS
 
+from .conftest import FIXTURE_PROMPTS
+
 
 @pytest.fixture
 def prompts(tmp_path):
     folder = tmp_path / "prompts"
-    shutil.copytree(REPO_PROMPTS, folder)
+    shutil.copytree(FIXTURE_PROMPTS, folder)
     return folder
 
 

@@ -21,6 +21,8 @@ from voiceline.cli import cli
 from voiceline.settings import REPO_PROMPTS
 from voiceline.text import readability
 
+from .conftest import FIXTURE_PROMPTS
+
 NO_SETTINGS = {name: None for name in os.environ if name.startswith(("TWILIO_", "VOICELINE_",
                                                                       "DATABASE_"))}
 
@@ -28,7 +30,7 @@ NO_SETTINGS = {name: None for name in os.environ if name.startswith(("TWILIO_", 
 @pytest.fixture
 def prompts(tmp_path):
     folder = tmp_path / "prompts"
-    shutil.copytree(REPO_PROMPTS, folder)
+    shutil.copytree(FIXTURE_PROMPTS, folder)
     return folder
 
 

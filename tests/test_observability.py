@@ -20,6 +20,8 @@ from voiceline import create_app
 from voiceline.testing import HttpTransport, SimulatedCall, SimulatedTexter, TwilioSigner
 from voiceline.web.observability import REQUEST_LOG
 
+from .conftest import FIXTURE_PROMPTS
+
 ROOT = Path(__file__).resolve().parent.parent
 NUMBER = "+15005550177"
 METRICS_TOKEN = "metrics-token-for-tests"
@@ -183,9 +185,9 @@ def test_metrics_add_up_every_gunicorn_worker(tmp_path):
            "DATABASE_URL": f"sqlite:///{tmp_path / 'line.sqlite3'}",
            "VOICELINE_METRICS_TOKEN": METRICS_TOKEN,
            "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"}
-    for name in ("VOICELINE_DEV_MODE", "PUBLIC_BASE_URL", "VOICELINE_PROMPTS_DIR",
-                 "PROMETHEUS_MULTIPROC_DIR"):
+    for name in ("VOICELINE_DEV_MODE", "PUBLIC_BASE_URL", "PROMETHEUS_MULTIPROC_DIR"):
         env.pop(name, None)
+    env["VOICELINE_PROMPTS_DIR"] = str(FIXTURE_PROMPTS)
     log_path = tmp_path / "web.log"
     with open(log_path, "wb") as log:
         process = subprocess.Popen(["sh", "-c", web.removeprefix("web:").strip()], cwd=ROOT,

@@ -11,8 +11,9 @@ from click.testing import CliRunner
 
 from voiceline.checks import load_checked
 from voiceline.cli import cli
-from voiceline.settings import REPO_PROMPTS
 from voiceline.testing.simulator import Line, simulator_app
+
+from .conftest import FIXTURE_PROMPTS
 
 PROCEDURE = {
     "en": ("procedure", "procedure", "What happens during the procedure. " * 12,
@@ -58,6 +59,9 @@ def add_the_procedure_topic(prompts) -> None:
     # An eleventh line in the texted list: shorten the first line so it still fits in 2.
     replace_value(prompts / "en" / "line.toml", "welcome", '"Neck pain info line."', "text")
     replace_value(prompts / "es" / "line.toml", "welcome", '"Dolor de cuello."', "text")
+    for key, words in (("unknown", '"No entendimos."'), ("language_set", '"En español."'),
+                       ("resubscribed", '"Le escribiremos."')):
+        replace_value(prompts / "es" / "line.toml", key, words, "text")
 
 
 def add_french(prompts) -> None:
@@ -83,7 +87,7 @@ def add_french(prompts) -> None:
 @pytest.fixture
 def prompts(tmp_path):
     folder = tmp_path / "prompts"
-    shutil.copytree(REPO_PROMPTS, folder)
+    shutil.copytree(FIXTURE_PROMPTS, folder)
     return folder
 
 

@@ -15,6 +15,7 @@ import pytest
 from voiceline.testing import HttpTransport, SimulatedCall, SimulatedTexter, TwilioSigner
 from voiceline.text import gsm
 
+from .conftest import FIXTURE_PROMPTS
 from .test_voice import topic_path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -35,8 +36,9 @@ def server(tmp_path_factory):
     env = {**os.environ, "PORT": str(port), "TWILIO_AUTH_TOKEN": TOKEN, "WEB_CONCURRENCY": "2",
            "DATABASE_URL": f"sqlite:///{tmp_path_factory.mktemp('web') / 'line.sqlite3'}",
            "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"}
-    for name in ("VOICELINE_DEV_MODE", "PUBLIC_BASE_URL", "VOICELINE_PROMPTS_DIR"):
+    for name in ("VOICELINE_DEV_MODE", "PUBLIC_BASE_URL"):
         env.pop(name, None)
+    env["VOICELINE_PROMPTS_DIR"] = str(FIXTURE_PROMPTS)
     # A Procfile platform runs the command through a shell, which expands $PORT.
     process = subprocess.Popen(["sh", "-c", web.removeprefix("web:").strip()], cwd=ROOT,
                                env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)

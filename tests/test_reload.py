@@ -14,15 +14,16 @@ import pytest
 from voiceline.catalog import holder as holder_module
 from voiceline.catalog.holder import CatalogHolder
 from voiceline.checks import load_checked
-from voiceline.settings import REPO_PROMPTS
 from voiceline.testing import CALLER_NUMBER
 from voiceline.testing.simulator import Line, simulator_app
+
+from .conftest import FIXTURE_PROMPTS
 
 
 @pytest.fixture
 def prompts(tmp_path):
     folder = tmp_path / "prompts"
-    shutil.copytree(REPO_PROMPTS, folder)
+    shutil.copytree(FIXTURE_PROMPTS, folder)
     return folder
 
 

@@ -18,14 +18,13 @@ def walk(app_for_walk):
 @pytest.fixture(scope="module")
 def app_for_walk(tmp_path_factory):
     from voiceline import create_app
-    from voiceline.settings import REPO_PROMPTS
     from voiceline.testing import FlaskTransport, TwilioSigner
 
-    from .conftest import AUTH_TOKEN, BASE_URL
+    from .conftest import AUTH_TOKEN, BASE_URL, FIXTURE_PROMPTS
 
     folder = tmp_path_factory.mktemp("walk")
     app = create_app({"TESTING": True, "TWILIO_AUTH_TOKEN": AUTH_TOKEN,
-                      "PUBLIC_BASE_URL": BASE_URL, "VOICELINE_PROMPTS_DIR": str(REPO_PROMPTS),
+                      "PUBLIC_BASE_URL": BASE_URL, "VOICELINE_PROMPTS_DIR": str(FIXTURE_PROMPTS),
                       "DATABASE_URL": f"sqlite:///{folder / 'walk.sqlite3'}"})
     return FlaskTransport(app.test_client()), TwilioSigner(AUTH_TOKEN, BASE_URL)
 

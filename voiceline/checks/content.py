@@ -140,13 +140,16 @@ def _sms_findings(catalog: Catalog, lang: Language) -> Iterator[Finding]:
     if gsm.segments(gsm.to_gsm7(help_text)) > MAX_SEGMENTS:
         yield Finding(line, None, "text.help", "The help text with the disclaimer is longer "
                       "than three SMS segments.", "Shorten it.")
-    menu = compose_menu(catalog, lang, lang.text["welcome"])
-    if gsm.segments(menu) > MENU_SEGMENTS:
-        yield Finding(line, None, "text.menu_header", f"The SMS topic list takes "
-                      f"{gsm.segments(menu)} segments; it must fit in {MENU_SEGMENTS} "
-                      f"({gsm.MULTI_SEGMENT * MENU_SEGMENTS} characters).",
-                      "Shorten topic labels, text.welcome, text.menu_header or "
-                      "text.menu_footer.")
+    # The list is sent after each of these first lines (or none: "MENU").
+    for first in ("welcome", "language_set", "resubscribed", "unknown"):
+        menu = compose_menu(catalog, lang, lang.text[first])
+        if gsm.segments(menu) > MENU_SEGMENTS:
+            yield Finding(line, None, f"text.{first}", f"The SMS topic list after text.{first} "
+                          f"takes {gsm.segments(menu)} segments ({gsm.septets(menu)} "
+                          f"characters); it must fit in {MENU_SEGMENTS} "
+                          f"({gsm.MULTI_SEGMENT * MENU_SEGMENTS} characters).",
+                          f"Shorten text.{first}, the topic labels, text.menu_header or "
+                          "text.menu_footer.")
 
 
 def _ending_findings(catalog: Catalog, lang: Language) -> Iterator[Finding]:
