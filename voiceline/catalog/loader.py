@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterable
 from datetime import date
 from pathlib import Path
 from types import MappingProxyType
+from typing import Any
 
 from ..errors import CatalogError, Finding
 from .flowfile import Flow, check_flow, read_flow
@@ -95,7 +96,8 @@ def _read_language(reader: PromptFiles, code: str, flow: Flow) -> Language | Non
     for section, keys in (("language", LANGUAGE_KEYS), ("call", CALL_KEYS),
                           ("commands", COMMAND_KEYS), ("text", TEXT_KEYS)):
         sections[section] = _read_section(reader, line_path, line, section, keys)
-    menus = line.get("menus") if isinstance(line.get("menus"), dict) else {}
+    raw_menus = line.get("menus")
+    menus: dict[str, Any] = raw_menus if isinstance(raw_menus, dict) else {}
     for menu_id in flow.menus:
         if not isinstance(menus.get(menu_id), str) or not menus[menu_id].strip():
             reader.error(line_path, f"menus.{menu_id}", f"Menu '{menu_id}' has no label in "
@@ -132,10 +134,10 @@ def _read_language(reader: PromptFiles, code: str, flow: Flow) -> Language | Non
         audio=MappingProxyType(_audio_files(folder / "audio")))
 
 
-def _read_section(reader: PromptFiles, path: Path, data: dict, section: str, keys: tuple[str, ...],
-                  prefix: str = "", kind: str = "") -> dict:
+def _read_section(reader: PromptFiles, path: Path, data: dict[str, Any], section: str,
+                  keys: tuple[str, ...], prefix: str = "", kind: str = "") -> dict[str, Any]:
     raw = data.get(section)
-    values: dict = {}
+    values: dict[str, Any] = {}
     if not isinstance(raw, dict):
         reader.error(path, prefix + section, f"Section [{section}] is missing.",
                      f"Add a [{section}] section (copy it from prompts/en/).")
@@ -156,7 +158,7 @@ def _read_section(reader: PromptFiles, path: Path, data: dict, section: str, key
             if not ok:
                 reader.error(path, where, f"'{key}' must be a list of texts in quotes.",
                              f'Write it like {key} = ["first", "second"].')
-            values[key] = [v.strip() for v in value] if ok else []
+            values[key] = [v.strip() for v in value] if ok and isinstance(value, list) else []
             continue
         if value is None:
             reader.error(path, where, f"'{key}' is missing.",

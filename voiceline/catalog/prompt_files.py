@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 import tomllib
 from pathlib import Path
+from typing import Any
 
 from ..errors import Finding
 
@@ -42,7 +43,7 @@ class PromptFiles:
             parts = parts[:-1]
         return locate(text, parts)
 
-    def read_toml(self, path: Path) -> dict | None:
+    def read_toml(self, path: Path) -> dict[str, Any] | None:
         try:
             raw = path.read_bytes()
         except FileNotFoundError:
@@ -56,8 +57,8 @@ class PromptFiles:
         try:
             text = raw.decode("utf-8")
         except UnicodeDecodeError as exc:
-            line = raw[: exc.start].count(b"\n") + 1
-            self.findings.append(Finding(self.rel(path), line, "", "This file is not UTF-8 text.",
+            where = raw[: exc.start].count(b"\n") + 1
+            self.findings.append(Finding(self.rel(path), where, "", "This file is not UTF-8 text.",
                                          "Save it as UTF-8 (in most editors: Save As, "
                                          "Encoding: UTF-8)."))
             return None
@@ -106,7 +107,7 @@ def locate(text: str, parts: list[str]) -> int | None:
     return start + 1 if table else None
 
 
-def string_list(reader: PromptFiles, path: Path, data: dict, key: str) -> list[str]:
+def string_list(reader: PromptFiles, path: Path, data: dict[str, Any], key: str) -> list[str]:
     value = data.get(key)
     if not isinstance(value, list) or not value or not all(isinstance(v, str) for v in value):
         reader.error(path, key, f"'{key}' must be a list of names in quotes.",

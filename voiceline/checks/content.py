@@ -203,13 +203,14 @@ def menu_seconds(catalog: Catalog, lang: Language) -> dict[str, float]:
     """Seconds from a menu's start until its last choice is heard (intro and choices)."""
     result = {}
     for menu in catalog.flow.menus.values():
-        prompt = enter(catalog, CallState(lang.code, menu.id)).gather.prompt
+        gather = enter(catalog, CallState(lang.code, menu.id)).gather
+        prompt = gather.prompt if gather is not None else ()
         heard = prompt[:1 + len(menu.options)]
         result[menu.id] = sum(readability.speaking_seconds(s.text) for s in heard)
     return result
 
 
-def speaking_report(catalog: Catalog) -> dict[str, dict]:
+def speaking_report(catalog: Catalog) -> dict[str, dict[str, dict[str, int]]]:
     """Per language: each menu's and each topic's estimated seconds (for ``voiceline check``)."""
     return {code: {"menus": {k: round(v) for k, v in menu_seconds(catalog, lang).items()},
                    "topics": {t.id: round(readability.speaking_seconds(t.spoken))

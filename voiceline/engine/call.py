@@ -167,8 +167,8 @@ def start_call(catalog: Catalog) -> Step:
     """A new call: welcome and emergency notice in every language, then the language choice."""
     if len(catalog.flow.languages) == 1:
         lang = catalog.language(None)
-        opening = (_say(lang, "welcome"), _say(lang, "emergency"))
-        return _with_prefix(enter(catalog, _at_main(catalog, lang)), opening)
+        alone = (_say(lang, "welcome"), _say(lang, "emergency"))
+        return _with_prefix(enter(catalog, _at_main(catalog, lang)), alone)
     opening = tuple(s for code in catalog.flow.languages
                     for s in (_say(catalog.languages[code], "welcome"),
                               _say(catalog.languages[code], "emergency")))
@@ -339,7 +339,7 @@ def _silence(catalog: Catalog, lang: Language, state: CallState) -> Step:
     if count >= len(lang.no_input):
         return end_call(lang, Speech(lang.code, lang.no_input[-1], "call.no_input"),
                         how=CallEnd.NO_INPUT)
-    reprompt = (Speech(lang.code, lang.no_input[count - 1], "call.no_input"),)
+    reprompt: tuple[Speech, ...] = (Speech(lang.code, lang.no_input[count - 1], "call.no_input"),)
     if count >= 2:
         reprompt = (*reprompt, _say(lang, "speak_hint"))
     step = _with_prefix(enter(catalog, replace(state, silences=count), replay=False), reprompt)
@@ -375,8 +375,10 @@ def _target_of_key(catalog: Catalog, state: CallState, key: str) -> Node | KeyAc
     """Where a key leads at ``state``: a node, an action after a topic, or nowhere (None)."""
     node = state.node
     if node.kind is NodeKind.TOPIC:
-        return {TOPIC_AGAIN: KeyAction.AGAIN, TOPIC_MAIN: Node.menu(catalog.flow.main_menu),
-                TOPIC_END: KeyAction.END, TOPIC_TEXT: KeyAction.TEXT}.get(key)
+        after_topic: dict[str, Node | KeyAction] = {
+            TOPIC_AGAIN: KeyAction.AGAIN, TOPIC_MAIN: Node.menu(catalog.flow.main_menu),
+            TOPIC_END: KeyAction.END, TOPIC_TEXT: KeyAction.TEXT}
+        return after_topic.get(key)
     if node.kind is NodeKind.PICK:
         if key.isdigit() and 0 < int(key) <= len(node.ids):
             return Node.topic(node.ids[int(key) - 1])

@@ -5,6 +5,10 @@ statement's parameters, which hold number hashes).
 
 from __future__ import annotations
 
+from contextlib import AbstractContextManager
+from types import TracebackType
+from typing import Literal
+
 import sqlalchemy as sa
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -30,18 +34,21 @@ class Transaction:
     """``engine.begin()`` that turns any database failure into a StoreError naming the act."""
 
     def __init__(self, engine: sa.Engine, doing: str):
-        self.engine, self.doing, self.context = engine, doing, None
+        self.engine, self.doing = engine, doing
+        self.context: AbstractContextManager[sa.Connection] | None = None
 
-    def __enter__(self):
+    def __enter__(self) -> sa.Connection:
         try:
             self.context = self.engine.begin()
             return self.context.__enter__()
         except STORE_ERRORS as exc:
             raise StoreError(f"could not {self.doing}: {type(exc).__name__}") from None
 
-    def __exit__(self, kind, exc, traceback):
+    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None,
+                 traceback: TracebackType | None) -> Literal[False]:
         try:
-            self.context.__exit__(kind, exc, traceback)
+            if self.context is not None:
+                self.context.__exit__(kind, exc, traceback)
         except STORE_ERRORS as error:
             raise StoreError(f"could not {self.doing}: {type(error).__name__}") from None
         if isinstance(exc, STORE_ERRORS):

@@ -255,7 +255,7 @@ def walk_calls(transport: Transport, signer: TwilioSigner, keys: tuple[str, ...]
     if start.ended:
         walk.endings.append(Ending((), heard, start.hung_up))
         return walk
-    queue = deque([((), start)])
+    queue: deque[tuple[tuple[str, ...], SimulatedCall]] = deque([((), start)])
     seen = {_menu_key(start)}
     while queue:
         path, call = queue.popleft()

@@ -104,9 +104,10 @@ class Line:
 
     def __init__(self, app: Flask):
         self.app = app
-        self.outbox = services_of(app).sms_client
-        if not isinstance(self.outbox, Outbox):
+        outbox = services_of(app).sms_client
+        if not isinstance(outbox, Outbox):
             raise SimulationError("the simulated line must send its texts to an Outbox")
+        self.outbox = outbox
         self.transport = FlaskTransport(app.test_client())
         self.signer = TwilioSigner(app.config["TWILIO_AUTH_TOKEN"], BASE_URL)
         self.texter = SimulatedTexter(self.transport, self.signer)
@@ -262,7 +263,7 @@ def _script_input(line: Line, typed: str) -> tuple[list[str], bool, bool]:
     """Do one scripted input; return (what came back, whether the call ended, no reply)."""
     if typed.lower() == "call":
         said = line.dial()
-        return said, line.call.ended, False
+        return said, line.call is not None and line.call.ended, False
     if typed.lower().startswith("text:"):
         reply = line.text(typed[5:].strip())
         return ([reply] if reply else []), False, reply is None

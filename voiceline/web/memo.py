@@ -45,4 +45,4 @@ class CatalogMemo:
         found = self.get(catalog, table, key)
         if found is None:
             found = self.put(catalog, table, key, make())
-        return found  # type: ignore[no-any-return]
+        return found

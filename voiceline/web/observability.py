@@ -77,7 +77,8 @@ def _start_clock() -> None:
 
 
 def _log_and_count(response: Response) -> Response:
-    req, ctx = request._get_current_object(), g._get_current_object()  # once, not per use
+    # Once, not per use: each use of a proxy looks the request up again.
+    req, ctx = request._get_current_object(), g._get_current_object()  # type: ignore[attr-defined]
     started = ctx.get("voiceline_started")
     seconds = time.perf_counter() - started if started is not None else 0.0
     route = req.url_rule.rule if req.url_rule is not None else "unmatched"

@@ -54,7 +54,7 @@ def render_step(step: Step, catalog: Catalog) -> VoiceResponse:
     for speech in step.say:
         add_speech(response, speech, catalog)
     if step.gather is not None:
-        action = url_for("voice.answer_caller", **step.gather.state.to_query())
+        action = url_for("voice.answer_caller", **step.gather.state.to_query())  # type: ignore[arg-type]
         response.append(_gather_verb(step.gather, catalog, action))
         # Silence falls through to here: the same URL, with no Digits, means "no input".
         response.redirect(action, method="POST")
@@ -82,14 +82,13 @@ def add_speech(parent: TwiML, speech: Speech, catalog: Catalog) -> None:
     lang = catalog.language(speech.lang)
     recording = recording_url(lang, speech.key)
     if recording is not None:
-        parent.play(recording)  # type: ignore[attr-defined]
+        parent.play(recording)
         return
     voice = voice_for(lang)
     if voice.startswith(SSML_VOICE_PREFIXES):
-        parent.say(voice=voice, language=lang.speech_tag).prosody(  # type: ignore[attr-defined]
-            speech.text, rate=SPEECH_RATE)
+        parent.say(voice=voice, language=lang.speech_tag).prosody(speech.text, rate=SPEECH_RATE)
     else:
-        parent.say(speech.text, voice=voice, language=lang.speech_tag)  # type: ignore[attr-defined]
+        parent.say(speech.text, voice=voice, language=lang.speech_tag)
 
 
 def voice_for(lang: Language) -> str:

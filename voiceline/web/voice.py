@@ -125,7 +125,8 @@ def _apologise(error: Exception) -> Response:
         for speech in (sorry, Speech(lang.code, lang.call["disclaimer"], "call.disclaimer")):
             add_speech(response, speech, catalog)
         query = {**CallState(lang.code, catalog.flow.main_menu).to_query(), "err": "1"}
-        response.redirect(url_for("voice.offer_menu", **query), method="POST")
+        response.redirect(url_for("voice.offer_menu", **query),  # type: ignore[arg-type]
+                          method="POST")
         return xml(response)
     except Exception:  # noqa: BLE001 - the last line of defence must not fail
         log.exception("voice apology failed; using the built-in words")

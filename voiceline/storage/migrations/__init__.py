@@ -29,7 +29,7 @@ def alembic_config(connection: sa.Connection | None = None) -> Config:
     return config
 
 
-def head() -> str:
+def head() -> str | None:
     return ScriptDirectory.from_config(alembic_config()).get_current_head()
 
 
