@@ -46,6 +46,7 @@ from voiceline.checks import load_checked  # noqa: E402
 from voiceline.engine.guards import Texter  # noqa: E402
 from voiceline.engine.texts import answer_text  # noqa: E402
 from voiceline.settings import REPO_PROMPTS  # noqa: E402
+from voiceline.testing.processes import start_group, stop_group  # noqa: E402
 
 TOKEN = "bench-auth-token"
 CALL_SID = "CA" + "b" * 32
@@ -229,8 +230,9 @@ class Server:
         """Start it; returns the cold start: seconds until /healthz first answers 200."""
         began = time.monotonic()
         with open(self.log_path, "ab") as log:
-            self.process = subprocess.Popen(["sh", "-c", self.command], cwd=ROOT, env=self.env,
-                                            stdout=log, stderr=subprocess.STDOUT)
+            # Its own process group: stopping it stops the shell, gunicorn and its workers.
+            self.process = start_group(["sh", "-c", self.command], cwd=ROOT, env=self.env,
+                                       output=log)
         while time.monotonic() - began < 30:
             if self.process.poll() is not None:
                 break
@@ -256,12 +258,8 @@ class Server:
         return found
 
     def stop(self) -> None:
-        if self.process and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
+        if self.process is not None:
+            stop_group(self.process, timeout=15)
 
 
 def children_by_parent() -> dict[int, list[int]]:

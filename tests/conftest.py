@@ -9,7 +9,9 @@ why -- unless VOICELINE_REQUIRE_POSTGRES=1 (as .ci/run sets), which makes them f
 
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
 import uuid
 from pathlib import Path
 
@@ -33,6 +35,48 @@ POSTGRES_URL = os.environ.get("VOICELINE_TEST_POSTGRES_URL",
 # (a new topic, a reworded sentence) never turns them red.
 FIXTURE_PROMPTS = Path(__file__).resolve().parent / "fixtures" / "prompts"
 DATA_TABLES = ("texters", "allowances", "text_guard", "events", "line_secrets")
+
+
+RUN_MARK = "VOICELINE_TEST_RUN"  # every process this test run starts inherits it
+
+
+def processes_marked(token: str) -> list[int]:
+    """Live processes (other than this one) whose environment carries this run's mark, even
+    if they outlived the parent that started them."""
+    found = []
+    needle = f"{RUN_MARK}={token}".encode()
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit() or int(entry.name) == os.getpid():
+            continue
+        try:
+            environ = (entry / "environ").read_bytes()
+        except OSError:
+            continue  # gone meanwhile, or not ours to read
+        if needle in environ.split(b"\0"):
+            found.append(int(entry.name))
+    return found
+
+
+@pytest.fixture(scope="session", autouse=True)
+def nothing_left_running():
+    """After the whole run, no server, browser or database a test started may still run."""
+    token = uuid.uuid4().hex
+    os.environ[RUN_MARK] = token
+    yield token
+    left = processes_marked(token)
+    commands = {pid: _command_of(pid) for pid in left}
+    for pid in left:
+        with contextlib.suppress(OSError):
+            os.kill(pid, signal.SIGKILL)
+    assert not left, f"the tests left processes running: {commands}"
+
+
+def _command_of(pid: int) -> str:
+    try:
+        return (Path("/proc") / str(pid) / "cmdline").read_bytes().replace(b"\0", b" ").decode(
+            errors="replace")[:120]
+    except OSError:
+        return "?"
 
 
 @pytest.fixture(autouse=True)

@@ -7,7 +7,6 @@ import json
 import logging
 import os
 import re
-import subprocess
 import sys
 import time
 import urllib.error
@@ -18,6 +17,7 @@ import pytest
 
 from voiceline import create_app
 from voiceline.testing import HttpTransport, SimulatedCall, SimulatedTexter, TwilioSigner
+from voiceline.testing.processes import start_group, stop_group
 from voiceline.web.observability import REQUEST_LOG
 
 from .conftest import FIXTURE_PROMPTS
@@ -190,8 +190,8 @@ def test_metrics_add_up_every_gunicorn_worker(tmp_path):
     env["VOICELINE_PROMPTS_DIR"] = str(FIXTURE_PROMPTS)
     log_path = tmp_path / "web.log"
     with open(log_path, "wb") as log:
-        process = subprocess.Popen(["sh", "-c", web.removeprefix("web:").strip()], cwd=ROOT,
-                                   env=env, stdout=log, stderr=subprocess.STDOUT)
+        process = start_group(["sh", "-c", web.removeprefix("web:").strip()], cwd=ROOT,
+                              env=env, output=log)
     base = f"http://127.0.0.1:{port}"
     try:
         _wait_for(base + "/healthz")
@@ -203,8 +203,7 @@ def test_metrics_add_up_every_gunicorn_worker(tmp_path):
                            status="200") for _ in range(6)}
         assert readings == {6.0}
     finally:
-        process.terminate()
-        process.wait(timeout=10)
+        stop_group(process, timeout=5)
     output = log_path.read_text()
     json_lines = [line for line in output.splitlines() if line.startswith("{")]
     assert len(json_lines) == 6 and NUMBER[2:] not in output

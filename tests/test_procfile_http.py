@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from voiceline.testing import HttpTransport, SimulatedCall, SimulatedTexter, TwilioSigner
+from voiceline.testing.processes import start_group, stop_group
 from voiceline.text import gsm
 
 from .conftest import FIXTURE_PROMPTS
@@ -40,8 +41,8 @@ def server(tmp_path_factory):
         env.pop(name, None)
     env["VOICELINE_PROMPTS_DIR"] = str(FIXTURE_PROMPTS)
     # A Procfile platform runs the command through a shell, which expands $PORT.
-    process = subprocess.Popen(["sh", "-c", web.removeprefix("web:").strip()], cwd=ROOT,
-                               env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    process = start_group(["sh", "-c", web.removeprefix("web:").strip()], cwd=ROOT, env=env,
+                          output=subprocess.PIPE)
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
@@ -52,12 +53,11 @@ def server(tmp_path_factory):
         except OSError:
             time.sleep(0.2)
     else:
-        process.kill()
+        stop_group(process, timeout=5)
         pytest.fail("the Procfile's web process did not answer: " +
                     process.stdout.read().decode(errors="replace")[-2000:])
     yield base
-    process.terminate()
-    process.wait(timeout=10)
+    stop_group(process, timeout=5)
 
 
 @pytest.fixture

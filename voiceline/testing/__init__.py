@@ -2,9 +2,10 @@
 
 For tests, for integrators checking their own prompt changes, and for ``voiceline
 simulate``. ``TwilioSigner`` signs requests exactly as Twilio does; ``SimulatedCall``
-follows TwiML as Twilio does (Gather actions with ``Digits`` or ``SpeechResult``, silence
-falling through to the verbs after the Gather, relative URLs, ``<Redirect>``,
-``<Hangup>``); ``SimulatedTexter`` texts the line; ``walk_calls`` presses every key and
+follows TwiML as Twilio does (Gather actions with ``Digits`` or ``SpeechResult``; the
+Gather's ``finishOnKey``, ``numDigits`` and ``actionOnEmptyResult``; silence falling
+through to the verbs after the Gather; relative URLs, ``<Redirect>``, ``<Hangup>``);
+``SimulatedTexter`` texts the line; ``walk_calls`` presses every key and
 stays silent at every menu until the whole call tree is covered.
 """
 
@@ -129,23 +130,50 @@ class SimulatedCall:
         return self._request(self.start_path, {})
 
     def press(self, keys: str) -> list[Heard]:
+        """Press keys while the Gather listens, as Twilio reads them: the Gather ends at its
+        ``finishOnKey`` (default ``#``; the key itself is not sent) or after ``numDigits``
+        keys; keys after that are lost. Nothing collected (only the finish key) is like
+        silence, unless ``actionOnEmptyResult`` is true."""
         gather = self._waiting()
-        return self._request(self._resolve(gather.get("action") or self._url),
-                             {"Digits": keys}, gather)
+        if "dtmf" not in (gather.get("input") or "dtmf"):
+            raise SimulationError("this menu does not listen for keys")
+        finish = gather.get("finishOnKey", "#")
+        wanted = int(gather.get("numDigits") or 0) or None
+        digits = ""
+        for key in keys:
+            if finish and key == finish:
+                break
+            digits += key
+            if wanted is not None and len(digits) >= wanted:
+                break
+        if not digits:
+            return self._gather_ended_empty(gather)
+        return self._request(self._action(gather), {"Digits": digits}, gather)
 
     def say(self, words: str, confidence: float = 0.9) -> list[Heard]:
         gather = self._waiting()
         if "speech" not in (gather.get("input") or "dtmf"):
             raise SimulationError("this menu does not listen for speech")
-        return self._request(self._resolve(gather.get("action") or self._url),
+        return self._request(self._action(gather),
                              {"SpeechResult": words, "Confidence": f"{confidence:.2f}"}, gather)
 
     def silence(self) -> list[Heard]:
-        """Say nothing until the Gather times out: Twilio runs the verbs after it."""
-        self._waiting()
+        """Say nothing until the Gather's ``timeout``: Twilio runs the verbs after it (or,
+        with ``actionOnEmptyResult``, asks the action with no input)."""
+        return self._gather_ended_empty(self._waiting())
+
+    def _gather_ended_empty(self, gather: ET.Element) -> list[Heard]:
+        if (gather.get("actionOnEmptyResult") or "false").lower() == "true":
+            return self._request(self._action(gather), {}, gather)
         heard: list[Heard] = []
         self._run(self._after_gather, self._url, heard, 0)
         return heard
+
+    def _action(self, gather: ET.Element) -> str:
+        method = (gather.get("method") or "POST").upper()
+        if method != "POST":
+            raise SimulationError(f"the simulator only follows POST actions, not {method}")
+        return self._resolve(gather.get("action") or self._url)
 
     # -- state
     @property
