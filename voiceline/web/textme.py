@@ -31,11 +31,6 @@ log = logging.getLogger(__name__)
 _twilio_log = logging.getLogger("voiceline.textme.twilio")
 _twilio_log.setLevel(logging.WARNING)
 
-SENT, NOT_POSSIBLE, OPTED_OUT = TextMeOutcome.SENT, TextMeOutcome.NOT_POSSIBLE, \
-    TextMeOutcome.OPTED_OUT
-LIMIT, BUSY, FAILED = TextMeOutcome.LIMIT, TextMeOutcome.BUSY, TextMeOutcome.FAILED
-UNCONFIRMED = TextMeOutcome.UNCONFIRMED
-OUTCOMES = tuple(TextMeOutcome)
 
 HTTP_TIMEOUT = 5.0  # seconds; Twilio waits 15 for the whole webhook
 # What Twilio puts in From when the caller ID is withheld: words, and their keypad spellings.
@@ -53,27 +48,27 @@ def can_receive(number: str) -> bool:
 
 
 def send_topic(lang: Language, topic_id: str, caller: str, dialled: str) -> TextMeOutcome:
-    """Text topic ``topic_id`` in ``lang`` to ``caller``; returns one of ``OUTCOMES``."""
+    """Text topic ``topic_id`` in ``lang`` to ``caller``; returns how it went."""
     if not can_receive(caller):
-        return NOT_POSSIBLE
+        return TextMeOutcome.NOT_POSSIBLE
     config = current_app.config
     sender = _sender(config, dialled)
     if not (config.get("TWILIO_ACCOUNT_SID") and config.get("TWILIO_AUTH_TOKEN") and sender):
         log.error("text me this is not set up: set TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN and "
                   "TWILIO_MESSAGING_SERVICE_SID or VOICELINE_SMS_FROM")
-        return FAILED
+        return TextMeOutcome.FAILED
     try:
         store = services().store
         key = key_of(caller)
         texter = store.texter(key)
         if texter is not None and texter.opted_out:
-            return OPTED_OUT
+            return TextMeOutcome.OPTED_OUT
         if not store.take(key, "text_me", services().limits.texts_per_hour,
                           timedelta(hours=1)):
-            return LIMIT
+            return TextMeOutcome.LIMIT
     except StoreError as exc:
         log.error("text me this: the store failed, nothing sent: %s", exc)
-        return FAILED
+        return TextMeOutcome.FAILED
     return _send(caller, compose_topic(lang, topic_id), sender,
                  _status_callback(config, lang.code, topic_id), key)
 
@@ -102,28 +97,28 @@ def _send(to: str, body: str, sender: dict[str, str], callback: dict[str, str], 
     except requests.exceptions.ReadTimeout:
         log.warning("text me this: Twilio did not answer within %.0f s; the text may or may "
                     "not be sent", HTTP_TIMEOUT)
-        return UNCONFIRMED
+        return TextMeOutcome.UNCONFIRMED
     except (requests.exceptions.RequestException, TwilioException) as exc:
         log.warning("text me this: could not reach Twilio (%s)", type(exc).__name__)
-        return FAILED
-    return SENT
+        return TextMeOutcome.FAILED
+    return TextMeOutcome.SENT
 
 
 def _refused(exc: TwilioRestException, key: str) -> TextMeOutcome:
     # Only the status and code: Twilio's message quotes the number.
     log.warning("text me this: Twilio refused (HTTP %s, error %s)", exc.status, exc.code)
     if exc.code in CANNOT_RECEIVE:
-        return NOT_POSSIBLE
+        return TextMeOutcome.NOT_POSSIBLE
     if exc.code == UNSUBSCRIBED:
         # The carrier holds an opt-out we did not know: remember it, as if they texted STOP.
         try:
             services().store.set_opted_out(key, True)
         except StoreError as error:
             log.error("could not record an opt-out reported by Twilio: %s", error)
-        return OPTED_OUT
+        return TextMeOutcome.OPTED_OUT
     if exc.status == 429 or exc.code == TOO_MANY:
-        return BUSY
-    return FAILED
+        return TextMeOutcome.BUSY
+    return TextMeOutcome.FAILED
 
 
 def twilio_client(config: Config) -> SmsClient:
