@@ -1,4 +1,6 @@
-"""The whole call tree, walked: every key and silence at every menu, in every language."""
+"""The whole call tree, walked: every key and silence at every menu, in every language,
+on the tests' own prompt files and on the shipped ones (generically: nothing here counts
+topics or pins a sentence)."""
 
 from __future__ import annotations
 
@@ -6,27 +8,31 @@ import re
 
 import pytest
 
-from voiceline.testing import walk_calls
+from voiceline import create_app
+from voiceline.checks import load_checked
+from voiceline.settings import REPO_PROMPTS
+from voiceline.testing import FlaskTransport, TwilioSigner, walk_calls
+
+from .conftest import AUTH_TOKEN, BASE_URL, FIXTURE_PROMPTS
+
+
+@pytest.fixture(scope="module", params=["fixture", "shipped"])
+def prompts_walked(request):
+    return FIXTURE_PROMPTS if request.param == "fixture" else REPO_PROMPTS
 
 
 @pytest.fixture(scope="module")
-def walk(app_for_walk):
-    transport, signer = app_for_walk
-    return walk_calls(transport, signer)
+def catalog(prompts_walked):
+    return load_checked(prompts_walked)
 
 
 @pytest.fixture(scope="module")
-def app_for_walk(tmp_path_factory):
-    from voiceline import create_app
-    from voiceline.testing import FlaskTransport, TwilioSigner
-
-    from .conftest import AUTH_TOKEN, BASE_URL, FIXTURE_PROMPTS
-
+def walk(prompts_walked, tmp_path_factory):
     folder = tmp_path_factory.mktemp("walk")
     app = create_app({"TESTING": True, "TWILIO_AUTH_TOKEN": AUTH_TOKEN,
-                      "PUBLIC_BASE_URL": BASE_URL, "VOICELINE_PROMPTS_DIR": str(FIXTURE_PROMPTS),
+                      "PUBLIC_BASE_URL": BASE_URL, "VOICELINE_PROMPTS_DIR": str(prompts_walked),
                       "DATABASE_URL": f"sqlite:///{folder / 'walk.sqlite3'}"})
-    return FlaskTransport(app.test_client()), TwilioSigner(AUTH_TOKEN, BASE_URL)
+    return walk_calls(FlaskTransport(app.test_client()), TwilioSigner(AUTH_TOKEN, BASE_URL))
 
 
 def test_the_walk_covers_many_menus_and_endings(walk):
