@@ -43,6 +43,12 @@ def fixture_prompts(monkeypatch):
 
 
 @pytest.fixture(autouse=True)
+def no_dotenv(monkeypatch):
+    """A developer's own .env (the README suggests one) never changes what a test sees."""
+    monkeypatch.setenv("FLASK_SKIP_DOTENV", "1")
+
+
+@pytest.fixture(autouse=True)
 def no_network():
     """Any HTTP request through `requests` that a test did not mock fails loudly."""
     with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:

@@ -84,7 +84,7 @@ def test_every_voiceline_or_twilio_name_in_the_readme_is_a_real_setting():
 
 
 def test_the_platform_variables_gunicorn_reads_are_explained():
-    conf = (ROOT / "gunicorn.conf.py").read_text(encoding="utf-8")
+    conf = (ROOT / "voiceline" / "web" / "gunicorn_conf.py").read_text(encoding="utf-8")
     for name in ("PORT", "WEB_CONCURRENCY"):
         assert name in conf
         assert f"`{name}`" in section("Settings"), f"the Settings section does not mention {name}"

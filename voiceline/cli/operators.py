@@ -1,6 +1,7 @@
-"""The operators' commands: ``voiceline check`` and ``voiceline simulate``.
+"""The operators' commands: ``voiceline init``, ``voiceline check`` and ``voiceline simulate``.
 
-Both work with no settings at all. ``check`` only reads the prompt files (it never starts
+All work with no settings at all. ``init`` copies the shipped words into a folder of
+the operator's own, to edit. ``check`` only reads the prompt files (it never starts
 the line); ``simulate`` runs the real line in-process (see ``simulator``). A folder that
 cannot be read is one friendly sentence and a non-zero exit, like every domain error at
 this edge.
@@ -11,6 +12,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import shutil
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -21,7 +23,7 @@ import click
 from ..checks import read_checked
 from ..checks.content import MAX_GRADE, MENU_SECONDS, MIN_EASE, SPOKEN_SECONDS, speaking_report
 from ..errors import Finding, VoicelineError
-from ..settings import REPO_PROMPTS
+from ..settings import DEFAULT_PROMPTS, prompts_dir
 from ..testing import SimulationError
 from ..text import readability
 
@@ -32,7 +34,25 @@ FOLDER = click.Path(file_okay=False, path_type=Path)
 
 
 def default_prompts() -> Path:
-    return Path(os.environ.get("VOICELINE_PROMPTS_DIR") or REPO_PROMPTS)
+    return prompts_dir(os.environ)
+
+
+@click.command("init")
+@click.argument("folder", type=FOLDER)
+def init(folder: Path) -> None:
+    """Copy the line's shipped words into FOLDER (new or empty), to edit as your own."""
+    if folder.exists() and any(folder.iterdir()):
+        click.echo(f"voiceline init: {folder} is not empty; give a new folder, like: "
+                   "voiceline init my-prompts", err=True)
+        sys.exit(2)
+    shutil.copytree(DEFAULT_PROMPTS, folder, dirs_exist_ok=True,
+                    ignore=shutil.ignore_patterns("__pycache__", "*.pyc", ".*"))
+    where = folder.resolve()
+    click.echo(f"Copied the line's words to {where}. Next:\n"
+               f"  edit them (start with {where / 'README.md'}),\n"
+               f"  voiceline check {folder}\n"
+               f"  voiceline simulate call --prompts {folder}\n"
+               f"and set VOICELINE_PROMPTS_DIR={where} where the line runs.")
 
 
 @click.command("check")
@@ -162,5 +182,6 @@ def _read_line() -> str | None:
 
 
 def init_cli(cli: click.Group) -> None:
+    cli.add_command(init)
     cli.add_command(check)
     cli.add_command(simulate)
