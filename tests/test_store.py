@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
+import sys
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -370,3 +374,25 @@ def test_after_a_conversation_no_table_holds_the_number_or_a_text(make_app, sign
     assert secret_words not in everything and "accident" not in everything
     assert number_key("test-hash-secret", number) in everything  # the hash stands in
     assert "topic_texted" in everything and "sms_opt_out" in everything  # events were kept
+
+
+def test_upgrades_from_several_instances_at_once_take_turns(empty_database_url, tmp_path):
+    """Release steps of several instances (or a retried deploy) start together: each waits
+    for the migration lock, the first migrates, the others find nothing to do."""
+    command = [str(Path(sys.executable).parent / "voiceline"), "db", "upgrade"]
+    env = {**os.environ, "DATABASE_URL": empty_database_url, "FLASK_SKIP_DOTENV": "1"}
+    env.pop("TWILIO_AUTH_TOKEN", None)
+    outputs = [(tmp_path / f"upgrade-{n}.log").open("w+") for n in range(3)]
+    processes = [subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT)
+                 for out in outputs]
+    codes = [p.wait(timeout=60) for p in processes]
+    logs = []
+    for out in outputs:
+        out.seek(0)
+        logs.append(out.read())
+        out.close()
+    assert codes == [0, 0, 0], logs
+    assert all("up to date" in log for log in logs)
+    assert current_revision(empty_database_url) == head()
+    assert {"texters", "line_secrets", "allowances", "text_guard", "events"} <= \
+        table_names_at(empty_database_url)

@@ -168,10 +168,11 @@ def validate(config: Config, serving: bool = True) -> None:
 
 
 ENV_EXAMPLE_HEADER = """\
-# Every setting of voiceline, one per line: copy this file to .env and fill in what you
-# need (the voiceline command and `docker compose` read .env; never commit it). Commented
-# lines show the default. Generated from voiceline/settings.py; after adding a setting,
-# regenerate with:  ./scripts/regenerate   (tests/test_platform_files.py checks it).
+# Every setting of voiceline: copy this file to .env, then uncomment and fill in what you
+# need (the voiceline command and `docker compose` read .env; never commit it). A value
+# shown is the default. Generated from the settings table (voiceline/settings.py): after
+# adding a setting, regenerate with  ./scripts/regenerate  (tests/test_platform_files.py
+# fails until this file matches).
 """
 ENV_EXAMPLE_FOOTER = """\
 # Not the line's settings, but read by `voiceline serve` (a Procfile platform sets them):
@@ -189,8 +190,8 @@ def env_example() -> str:
     parts = [ENV_EXAMPLE_HEADER]
     for setting in SETTINGS:
         lines = textwrap.wrap(setting.help, width=86)
+        # Commented out: an empty value set here would hide an image's or platform's own.
         parts.append("".join(f"# {line}\n" for line in lines) +
-                     (f"# {setting.name}={setting.default}\n" if setting.default is not None
-                      else f"{setting.name}=\n"))
+                     f"# {setting.name}={setting.default or ''}\n")
     parts.append(ENV_EXAMPLE_FOOTER)
     return "\n".join(parts)
