@@ -69,6 +69,9 @@ def config(tmp_path):
         "DATABASE_URL": f"sqlite:///{tmp_path / 'line.sqlite3'}",
         "VOICELINE_HASH_SECRET": "test-hash-secret",
         "VOICELINE_PROMPTS_DIR": str(FIXTURE_PROMPTS),
+        # The line's own answers to HELP and START are what these tests hear; with
+        # Twilio's keyword replies on (tests/test_keywords.py) the line stays silent.
+        "VOICELINE_TWILIO_KEYWORD_REPLIES": "off",
     }
 
 

@@ -25,7 +25,8 @@ def voiceline(*args: str, env: dict | None = None, **kwargs):
 
 @pytest.mark.parametrize("args", [
     ["--help"], ["check", "--help"], ["simulate", "--help"], ["db", "--help"],
-    ["events", "--help"], ["twilio", "configure", "--help"], ["init", "--help"],
+    ["events", "--help"], ["twilio", "configure", "--help"], ["twilio", "keywords", "--help"],
+    ["init", "--help"],
     ["serve", "--help"], ["settings"],
 ])
 def test_commands_and_their_help_need_no_settings(args):
@@ -123,3 +124,18 @@ def test_settings_lists_every_setting_and_never_a_value():
     assert all(s.name in result.output for s in SETTINGS)
     assert "secret-value-here" not in result.output and "[set]" in result.output
     assert voiceline("settings", "--env-example").output == env_example()
+
+
+def test_twilio_keywords_prints_the_lines_replies_to_paste_into_advanced_opt_out(catalog):
+    result = voiceline("twilio", "keywords", "--prompts", str(FIXTURE_PROMPTS))
+    assert result.exit_code == 0, result.output
+    for code, lang in catalog.languages.items():
+        assert f"--- {code}: HELP response" in result.output
+        assert f"--- {code}: Opt-in (START) response" in result.output
+        assert lang.text["resubscribed"] in result.output
+        assert result.output.count(lang.text["disclaimer"]) >= 2
+
+
+def test_twilio_keywords_refuses_prompt_files_with_errors(tmp_path):
+    result = voiceline("twilio", "keywords", "--prompts", str(tmp_path))
+    assert result.exit_code == 1 and "voiceline check" in result.output

@@ -41,6 +41,7 @@ def server(tmp_path_factory):
         env.pop(name, None)
     env["VOICELINE_PROMPTS_DIR"] = str(FIXTURE_PROMPTS)
     env["FLASK_SKIP_DOTENV"] = "1"  # a developer's .env must not change what is tested
+    env["VOICELINE_TWILIO_KEYWORD_REPLIES"] = "off"  # HELP and START: the line's own answers
     # A Procfile platform runs the command through a shell, which expands $PORT. Its own
     # process group: the shell, gunicorn's master and its workers are stopped together.
     process = subprocess.Popen(["sh", "-c", web.removeprefix("web:").strip()], cwd=ROOT,
