@@ -139,3 +139,8 @@ def test_twilio_keywords_prints_the_lines_replies_to_paste_into_advanced_opt_out
 def test_twilio_keywords_refuses_prompt_files_with_errors(tmp_path):
     result = voiceline("twilio", "keywords", "--prompts", str(tmp_path))
     assert result.exit_code == 1 and "voiceline check" in result.output
+
+
+def test_check_names_the_setting_when_it_points_nowhere(tmp_path):
+    result = voiceline("check", env={"VOICELINE_PROMPTS_DIR": str(tmp_path / "gone")})
+    assert result.exit_code == 2 and "VOICELINE_PROMPTS_DIR names it" in result.output

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import re
+import textwrap
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -185,8 +186,6 @@ ENV_EXAMPLE_FOOTER = """\
 
 def env_example() -> str:
     """The settings table as a ``.env`` file: each help as comments, then the name."""
-    import textwrap
-
     parts = [ENV_EXAMPLE_HEADER]
     for setting in SETTINGS:
         lines = textwrap.wrap(setting.help, width=86)

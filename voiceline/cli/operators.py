@@ -59,15 +59,17 @@ def init(folder: Path) -> None:
 @click.argument("prompts_dir", required=False, type=FOLDER)
 @click.option("--json", "as_json", is_flag=True, help="The same findings as JSON, for machines.")
 def check(prompts_dir: Path | None, as_json: bool) -> None:
-    """Check the prompt files (default: VOICELINE_PROMPTS_DIR, or this project's prompts/).
+    """Check the prompt files (default: VOICELINE_PROMPTS_DIR, or the shipped words).
 
     Every problem at once, each with file, line and how to fix it. Exits 0 only when there
     are no errors; warnings (reading level, speaking time, long texts) never fail.
     """
     root = (prompts_dir or default_prompts()).resolve()
     if not root.is_dir():
-        click.echo(f"voiceline check: there is no folder {root}. Give the prompts folder, "
-                   "like: voiceline check prompts", err=True)
+        named_by = "" if prompts_dir else " (VOICELINE_PROMPTS_DIR names it: set it to your " \
+            "prompts folder, or unset it to check the shipped words)"
+        click.echo(f"voiceline check: there is no folder {root}{named_by}. Give the prompts "
+                   "folder, like: voiceline check prompts", err=True)
         sys.exit(2)
     catalog, findings = read_checked(root)
     findings = sorted(findings, key=lambda f: (f.severity != "error", f.file, f.line or 0))
@@ -117,7 +119,7 @@ def _print_findings(root: Path, findings: list[Finding], errors: int,
               help="Run a scripted conversation; exit 1 at the first phrase that does not "
                    "come back.")
 @click.option("--prompts", "prompts_dir", type=FOLDER,
-              help="The prompts folder (default: VOICELINE_PROMPTS_DIR, or prompts/).")
+              help="The prompts folder (default: VOICELINE_PROMPTS_DIR, or the shipped words).")
 @click.pass_context
 def simulate(ctx: click.Context, script: Path | None, prompts_dir: Path | None) -> None:
     """Try the line without a phone or a Twilio account: `simulate call`, `simulate text`,
