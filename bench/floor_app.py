@@ -3,7 +3,7 @@
 A bare Flask app that checks each request's ``X-Twilio-Signature`` with the twilio
 library (the URL Twilio called plus the form parameters) and answers one fixed TwiML
 document. ``bench/webhooks.py`` runs it under the same gunicorn settings as the line:
-``gunicorn -c gunicorn.conf.py --pythonpath bench 'floor_app:create_app()'``.
+``gunicorn -c python:voiceline.web.gunicorn_conf --pythonpath bench 'floor_app:create_app()'``.
 """
 
 from __future__ import annotations

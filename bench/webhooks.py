@@ -3,11 +3,12 @@
     .venv/bin/python bench/webhooks.py [--duration 5] [--rounds 3] [--connections 16]
 
 It starts the line exactly as the Procfile does (the ``release:`` line, then the ``web:``
-line, with gunicorn.conf.py) and, in the same run, the floor (``bench/floor_app.py``: a
-bare Flask app that checks the Twilio signature and answers fixed TwiML) under the same
-gunicorn settings. Then, one server at a time, ``wrk`` posts signed requests for four
-webhooks: an incoming call, a menu choice, a topic and an SMS question (from many
-numbers that texted before, so each is a real answer with its store reads and writes).
+line: ``voiceline serve``, gunicorn with ``voiceline/web/gunicorn_conf.py``) and, in the
+same run, the floor (``bench/floor_app.py``: a bare Flask app that checks the Twilio
+signature and answers fixed TwiML) under the same gunicorn settings. Then, one server at
+a time, ``wrk`` posts signed requests for four webhooks: an incoming call, a menu choice,
+a topic and an SMS question (from many numbers that texted before, so each is a real
+answer with its store reads and writes).
 Each answer is checked before the timing, and during it (status 200 and the expected
 TwiML verb), so a fast wrong answer cannot pass for a fast one.
 
@@ -433,8 +434,8 @@ def main(argv: list[str] | None = None) -> int:
     subprocess.run(["sh", "-c", procfile("release")], cwd=ROOT, env=line_env, check=True,
                    stdout=subprocess.DEVNULL)
     servers = {
-        "floor": Server("floor", "gunicorn -c gunicorn.conf.py --pythonpath bench "
-                        "'floor_app:create_app()'", floor_env, work),
+        "floor": Server("floor", "gunicorn -c python:voiceline.web.gunicorn_conf "
+                        "--pythonpath bench 'floor_app:create_app()'", floor_env, work),
         "line": Server("line", args.line_command or procfile("web"), line_env, work),
     }
     try:

@@ -87,6 +87,12 @@ def fixture_prompts(monkeypatch):
 
 
 @pytest.fixture(autouse=True)
+def no_dotenv(monkeypatch):
+    """A developer's own .env (the README suggests one) never changes what a test sees."""
+    monkeypatch.setenv("FLASK_SKIP_DOTENV", "1")
+
+
+@pytest.fixture(autouse=True)
 def no_network():
     """Any HTTP request through `requests` that a test did not mock fails loudly."""
     with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
@@ -107,6 +113,9 @@ def config(tmp_path):
         "DATABASE_URL": f"sqlite:///{tmp_path / 'line.sqlite3'}",
         "VOICELINE_HASH_SECRET": "test-hash-secret",
         "VOICELINE_PROMPTS_DIR": str(FIXTURE_PROMPTS),
+        # The line's own answers to HELP and START are what these tests hear; with
+        # Twilio's keyword replies on (tests/test_keywords.py) the line stays silent.
+        "VOICELINE_TWILIO_KEYWORD_REPLIES": "off",
     }
 
 

@@ -1,7 +1,8 @@
 """`voiceline twilio configure`: the exact REST requests it makes, what it prints, how it fails.
 
 Twilio's REST API is played by ``responses`` (the autouse ``no_network`` mock): each test
-says which requests Twilio answers and asserts every request the command made.
+says which requests Twilio answers and asserts every request the command made. Unless a
+test says otherwise, the account has no Messaging Service.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 import requests
+import responses
 from click.testing import CliRunner
 
 from voiceline.cli import cli
@@ -23,6 +25,10 @@ BASE = "https://line.example.org"
 API = f"https://api.twilio.com/2010-04-01/Accounts/{ACCOUNT}"
 LIST_URL = f"{API}/IncomingPhoneNumbers.json"
 NUMBER_URL = f"{API}/IncomingPhoneNumbers/{NUMBER_SID}.json"
+MESSAGING = "https://messaging.twilio.com/v1"
+SERVICES_URL = f"{MESSAGING}/Services"
+SERVICE_SID = "MG" + "4" * 32
+SERVICE_URL = f"{SERVICES_URL}/{SERVICE_SID}"
 LINE_ENDPOINTS = {
     "VoiceUrl": f"{BASE}/voice", "VoiceMethod": "POST",
     "VoiceFallbackUrl": f"{BASE}/voice/fallback", "VoiceFallbackMethod": "POST",
@@ -47,6 +53,42 @@ def page(*numbers: dict) -> dict:
     return {"incoming_phone_numbers": list(numbers), "page": 0, "page_size": 1,
             "next_page_uri": None, "previous_page_uri": None, "first_page_uri": "/x",
             "start": 0, "end": len(numbers), "uri": "/x"}
+
+
+def meta(key: str, url: str) -> dict:
+    return {"page": 0, "page_size": 50, "first_page_url": url, "previous_page_url": None,
+            "url": url, "next_page_url": None, "key": key}
+
+
+def services_page(*services: dict) -> dict:
+    return {"services": list(services), "meta": meta("services", SERVICES_URL)}
+
+
+def service_json(**fields) -> dict:
+    """A Messaging Service as Twilio returns it: with its own incoming-message webhook."""
+    return {"sid": SERVICE_SID, "account_sid": ACCOUNT, "friendly_name": "Clinic A2P",
+            "inbound_request_url": "https://old.example.com/sms", "inbound_method": "POST",
+            "fallback_url": None, "fallback_method": "POST",
+            "use_inbound_webhook_on_number": False, "url": SERVICE_URL, **fields}
+
+
+def sender(sid: str, number: str) -> dict:
+    return {"sid": sid, "account_sid": ACCOUNT, "service_sid": SERVICE_SID,
+            "phone_number": number, "country_code": "US"}
+
+
+def senders_page(*senders: dict) -> dict:
+    url = f"{SERVICE_URL}/PhoneNumbers"
+    return {"phone_numbers": list(senders), "meta": meta("phone_numbers", url)}
+
+
+@pytest.fixture(autouse=True)
+def no_messaging_service(no_network):
+    no_network.get(SERVICES_URL, json=services_page())
+
+
+def posts(mock) -> list:
+    return [c for c in mock.calls if c.request.method == "POST"]
 
 
 @pytest.fixture
@@ -85,8 +127,9 @@ def test_configure_points_every_endpoint_at_the_line(no_network, env):
     no_network.post(NUMBER_URL, json=number_json())
     result = run(env, "--number", NUMBER, "--base-url", BASE + "/")
     assert result.exit_code == 0, result.output
-    lookup, update = no_network.calls
+    lookup, services, update = no_network.calls
     assert_lookup(lookup)
+    assert services.request.url.startswith(SERVICES_URL)
     assert (update.request.method, update.request.url) == ("POST", NUMBER_URL)
     assert update.request.headers["Authorization"] == basic(ACCOUNT, TOKEN)
     # Only what differs is sent (VoiceMethod etc. were POST already).
@@ -104,7 +147,7 @@ def test_dry_run_prints_the_same_changes_and_changes_nothing(no_network, env):
     no_network.get(LIST_URL, json=page(number_json()))
     result = run(env, "--number", NUMBER, "--base-url", BASE, "--dry-run")
     assert result.exit_code == 0, result.output
-    assert len(no_network.calls) == 1  # the lookup only: no POST
+    assert not posts(no_network)
     assert_lookup(no_network.calls[0])
     assert f"SmsUrl: https://demo.twilio.com/welcome/sms/reply -> {BASE}/sms" in result.output
     assert "nothing was changed" in result.output
@@ -118,7 +161,7 @@ def test_a_number_already_pointing_at_the_line_is_not_updated(no_network, env):
         "sms_method": "POST", "sms_fallback_url": current["SmsFallbackUrl"]})))
     result = run(env, "--number", NUMBER, "--base-url", BASE)
     assert result.exit_code == 0, result.output
-    assert len(no_network.calls) == 1
+    assert not posts(no_network)
     assert "Nothing to change" in result.output
 
 
@@ -129,7 +172,7 @@ def test_a_twiml_app_on_the_number_is_detached(no_network, env):
     no_network.post(NUMBER_URL, json=number_json())
     result = run(env, "--number", NUMBER, "--base-url", BASE)
     assert result.exit_code == 0, result.output
-    sent = dict(parse_qsl(no_network.calls[1].request.body, keep_blank_values=True))
+    sent = dict(parse_qsl(posts(no_network)[0].request.body, keep_blank_values=True))
     assert sent["VoiceApplicationSid"] == ""
     assert f"VoiceApplicationSid: {app_sid} -> (none)" in result.output
 
@@ -142,7 +185,8 @@ def test_an_api_key_pair_is_used_when_set(no_network, env):
                   "TWILIO_API_SECRET": secret}, "--number", NUMBER, "--base-url", BASE)
     assert result.exit_code == 0, result.output
     assert_lookup(no_network.calls[0], key, secret)
-    assert no_network.calls[1].request.headers["Authorization"] == basic(key, secret)
+    assert all(c.request.headers["Authorization"] == basic(key, secret)
+               for c in no_network.calls)
 
 
 def twilio_error(status: int, code: int, message: str) -> dict:
@@ -221,3 +265,99 @@ def test_a_refused_update_is_one_sentence_and_a_non_zero_exit(no_network, env):
     assert "Twilio refused the request (HTTP 400, error 21402)" in result.stderr
     assert "VoiceUrl is not valid" in result.stderr
     assert "Done" not in result.output
+
+
+# ------------------------------------------------------------------- Messaging Services
+
+def in_a_service(mock, service: dict, *others: dict) -> None:
+    """The number is one of the service's senders (after ``others``, if any)."""
+    mock.replace(responses.GET, SERVICES_URL, json=services_page(service))
+    mock.get(f"{SERVICE_URL}/PhoneNumbers", json=senders_page(*others,
+                                                               sender(NUMBER_SID, NUMBER)))
+
+
+def test_a_number_in_a_messaging_service_gets_the_services_webhook_pointed_too(no_network,
+                                                                              env):
+    no_network.get(LIST_URL, json=page(number_json()))
+    in_a_service(no_network, service_json())
+    no_network.post(NUMBER_URL, json=number_json())
+    no_network.post(SERVICE_URL, json=service_json())
+    result = run(env, "--number", NUMBER, "--base-url", BASE)
+    assert result.exit_code == 0, result.output
+    number_update, service_update = posts(no_network)
+    assert number_update.request.url == NUMBER_URL
+    assert service_update.request.url == SERVICE_URL
+    assert service_update.request.headers["Authorization"] == basic(ACCOUNT, TOKEN)
+    assert dict(parse_qsl(service_update.request.body, keep_blank_values=True)) == {
+        "InboundRequestUrl": f"{BASE}/sms", "FallbackUrl": f"{BASE}/sms/fallback"}
+    assert f"Messaging Service 'Clinic A2P' ({SERVICE_SID})" in result.output
+    assert f"InboundRequestUrl: https://old.example.com/sms -> {BASE}/sms" in result.output
+    assert f"FallbackUrl: (none) -> {BASE}/sms/fallback" in result.output
+    assert "other number" not in result.output
+
+
+def test_dry_run_shows_the_services_webhook_and_changes_nothing(no_network, env):
+    no_network.get(LIST_URL, json=page(number_json()))
+    in_a_service(no_network, service_json(inbound_method="GET"))
+    result = run(env, "--number", NUMBER, "--base-url", BASE, "--dry-run")
+    assert result.exit_code == 0, result.output
+    assert not posts(no_network)
+    assert f"InboundRequestUrl: https://old.example.com/sms -> {BASE}/sms" in result.output
+    assert "InboundMethod: GET -> POST" in result.output
+    assert "nothing was changed" in result.output
+
+
+def test_a_service_shared_with_other_numbers_is_named_as_such(no_network, env):
+    no_network.get(LIST_URL, json=page(number_json()))
+    in_a_service(no_network, service_json(), sender("PN" + "5" * 32, "+15005550001"),
+                 sender("PN" + "6" * 32, "+15005550002"))
+    result = run(env, "--number", NUMBER, "--base-url", BASE, "--dry-run")
+    assert "the service has 2 other number(s); their texts will reach the line" in \
+        result.output
+
+
+def test_leave_messaging_service_warns_that_the_numbers_sms_url_is_ignored(no_network, env):
+    no_network.get(LIST_URL, json=page(number_json()))
+    in_a_service(no_network, service_json())
+    no_network.post(NUMBER_URL, json=number_json())
+    result = run(env, "--number", NUMBER, "--base-url", BASE, "--leave-messaging-service")
+    assert result.exit_code == 0, result.output
+    assert [c.request.url for c in posts(no_network)] == [NUMBER_URL]
+    assert "the number's SMS URL is ignored" in result.output
+    assert "https://old.example.com/sms" in result.output
+
+
+def test_a_service_that_defers_to_the_number_is_left_alone(no_network, env):
+    no_network.get(LIST_URL, json=page(number_json()))
+    in_a_service(no_network, service_json(use_inbound_webhook_on_number=True))
+    no_network.post(NUMBER_URL, json=number_json())
+    result = run(env, "--number", NUMBER, "--base-url", BASE)
+    assert result.exit_code == 0, result.output
+    assert [c.request.url for c in posts(no_network)] == [NUMBER_URL]
+    assert "passes them to the number's own SMS URL" in result.output
+
+
+def test_a_service_already_pointing_at_the_line_is_not_updated(no_network, env):
+    current = LINE_ENDPOINTS
+    no_network.get(LIST_URL, json=page(number_json(**{
+        "voice_url": current["VoiceUrl"], "voice_fallback_url": current["VoiceFallbackUrl"],
+        "status_callback": current["StatusCallback"], "sms_url": current["SmsUrl"],
+        "sms_method": "POST", "sms_fallback_url": current["SmsFallbackUrl"]})))
+    in_a_service(no_network, service_json(inbound_request_url=f"{BASE}/sms",
+                                          fallback_url=f"{BASE}/sms/fallback"))
+    result = run(env, "--number", NUMBER, "--base-url", BASE)
+    assert result.exit_code == 0, result.output
+    assert not posts(no_network)
+    assert "Nothing to change" in result.output
+
+
+def test_a_number_in_no_service_of_several_changes_no_service(no_network, env):
+    no_network.get(LIST_URL, json=page(number_json()))
+    in_a_service(no_network, service_json())
+    no_network.replace(responses.GET, f"{SERVICE_URL}/PhoneNumbers",
+                       json=senders_page(sender("PN" + "5" * 32, "+15005550001")))
+    no_network.post(NUMBER_URL, json=number_json())
+    result = run(env, "--number", NUMBER, "--base-url", BASE)
+    assert result.exit_code == 0, result.output
+    assert [c.request.url for c in posts(no_network)] == [NUMBER_URL]
+    assert "Messaging Service" not in result.output

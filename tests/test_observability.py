@@ -188,6 +188,7 @@ def test_metrics_add_up_every_gunicorn_worker(tmp_path):
     for name in ("VOICELINE_DEV_MODE", "PUBLIC_BASE_URL", "PROMETHEUS_MULTIPROC_DIR"):
         env.pop(name, None)
     env["VOICELINE_PROMPTS_DIR"] = str(FIXTURE_PROMPTS)
+    env["FLASK_SKIP_DOTENV"] = "1"
     log_path = tmp_path / "web.log"
     with open(log_path, "wb") as log:
         process = start_group(["sh", "-c", web.removeprefix("web:").strip()], cwd=ROOT,

@@ -139,7 +139,10 @@ def test_help_lists_every_command_even_before_the_line_is_configured(monkeypatch
     runner = CliRunner()
     shown = runner.invoke(cli, ["--help"], prog_name="voiceline")
     assert shown.exit_code == 0
-    for command in ("check", "simulate", "db", "twilio"):
+    assert shown.output.startswith("Usage: voiceline"), "only help, no refusal above it"
+    assert "Error" not in shown.output and "TWILIO_AUTH_TOKEN" not in shown.output
+    for command in ("init", "check", "simulate", "db", "events", "twilio", "serve",
+                    "settings"):
         assert re.search(rf"^\s+{command}\s", shown.output, re.MULTILINE)
     refused = runner.invoke(cli, ["routes"], prog_name="voiceline")
     assert refused.exit_code != 0 and "TWILIO_AUTH_TOKEN" in refused.output

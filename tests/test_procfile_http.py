@@ -40,6 +40,8 @@ def server(tmp_path_factory):
     for name in ("VOICELINE_DEV_MODE", "PUBLIC_BASE_URL"):
         env.pop(name, None)
     env["VOICELINE_PROMPTS_DIR"] = str(FIXTURE_PROMPTS)
+    env["FLASK_SKIP_DOTENV"] = "1"  # a developer's .env must not change what is tested
+    env["VOICELINE_TWILIO_KEYWORD_REPLIES"] = "off"  # HELP and START: the line's own answers
     # A Procfile platform runs the command through a shell, which expands $PORT.
     process = start_group(["sh", "-c", web.removeprefix("web:").strip()], cwd=ROOT, env=env,
                           output=subprocess.PIPE)

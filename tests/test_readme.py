@@ -84,7 +84,7 @@ def test_every_voiceline_or_twilio_name_in_the_readme_is_a_real_setting():
 
 
 def test_the_platform_variables_gunicorn_reads_are_explained():
-    conf = (ROOT / "gunicorn.conf.py").read_text(encoding="utf-8")
+    conf = (ROOT / "voiceline" / "web" / "gunicorn_conf.py").read_text(encoding="utf-8")
     for name in ("PORT", "WEB_CONCURRENCY"):
         assert name in conf
         assert f"`{name}`" in section("Settings"), f"the Settings section does not mention {name}"
@@ -108,3 +108,37 @@ def test_the_readme_shows_the_procfile_as_it_is():
     for line in (ROOT / "Procfile").read_text(encoding="utf-8").splitlines():
         if line.strip():
             assert line in section("Deploying"), f"the README's Deploying lacks: {line}"
+
+
+def voiceline_commands_shown() -> set[tuple[str, ...]]:
+    """Every `voiceline ...` the README shows, in code spans and code blocks."""
+    shown = re.findall(r"`(?:\S*/)?(voiceline [^`]+)`", README)
+    for block in code_blocks(README):
+        shown += [re.sub(r"^\S*/(?=voiceline )", "", line.strip()) for line in block]
+    found = set()
+    for text in shown:
+        words = text.split()
+        if words and words[0] == "voiceline" and len(words) > 1 and \
+                not words[1].startswith("-"):  # `voiceline -e FILE ...`: an option first
+            found.add(tuple(w for w in words[1:3] if re.fullmatch(r"[a-z][a-z-]*", w)))
+    return found
+
+
+def test_every_voiceline_command_the_readme_shows_exists():
+    import click
+
+    from voiceline.cli import cli
+
+    shown = voiceline_commands_shown()
+    assert ("db", "downgrade") in shown and ("serve",) in shown and ("init",) in shown
+    for words in shown:
+        command = cli.commands.get(words[0]) if words else None
+        assert command is not None, f"the README shows `voiceline {' '.join(words)}`"
+        if isinstance(command, click.Group) and len(words) > 1:
+            assert words[1] in command.commands, f"no `voiceline {' '.join(words)}`"
+
+
+def test_the_readme_says_how_to_regenerate_what_is_generated():
+    assert "./scripts/regenerate" in section("Settings")
+    assert "./scripts/regenerate" in (ROOT / ".env.example").read_text()
+    assert "Advanced Opt-Out" in section("Pointing a Twilio number at it")

@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
+import sys
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
+from click.testing import CliRunner
 
 from voiceline import create_app
-from voiceline.cli import db as db_cli
+from voiceline.cli import cli
 from voiceline.engine.guards import (
     LIMIT,
     LOOP_SILENCE,
@@ -29,7 +34,7 @@ from voiceline.engine.guards import (
     use_allowance,
 )
 from voiceline.storage.events import events
-from voiceline.storage.migrations import current, head
+from voiceline.storage.migrations import current, head, revisions
 from voiceline.storage.store import SqlStore, allowances, metadata, number_key, text_guard
 from voiceline.testing import FlaskTransport, SimulatedCall, SimulatedTexter
 from voiceline.web.services import services_of
@@ -269,21 +274,71 @@ def test_a_new_sqlite_line_needs_no_upgrade_step(config, tmp_path, signer, closi
     assert services_of(app).store.is_current()
 
 
-def test_the_upgrade_command_says_what_it_did(config, empty_database_url, closing):
-    app = closing(create_app({**config, "DATABASE_URL": empty_database_url}))
-    result = app.test_cli_runner().invoke(db_cli.db, ["upgrade"])
+# The db commands need only DATABASE_URL: no Twilio token, no prompt files.
+NO_SERVING = {"TWILIO_AUTH_TOKEN": None, "VOICELINE_DEV_MODE": None,
+              "VOICELINE_PROMPTS_DIR": "/nowhere"}
+
+
+def db_command(url: str, *args: str, input: str | None = None):
+    return CliRunner().invoke(cli, ["db", *args], env={**NO_SERVING, "DATABASE_URL": url},
+                              input=input, prog_name="voiceline")
+
+
+def test_the_upgrade_command_says_what_it_did(empty_database_url):
+    result = db_command(empty_database_url, "upgrade")
     assert result.exit_code == 0, result.output
     assert "up to date" in result.output
-    assert services_of(app).store.is_current()
+    store = SqlStore(empty_database_url)
+    try:
+        assert store.is_current()
+    finally:
+        store.engine.dispose()
+    assert "up to date" in db_command(empty_database_url, "upgrade").output  # again: harmless
 
 
-def test_the_upgrade_command_fails_in_one_sentence_without_the_password(config, closing):
+def test_the_upgrade_command_fails_in_one_sentence_without_the_password():
     url = "postgresql://postgres:hunter2@127.0.0.1:9/nowhere"
-    app = closing(create_app({**config, "DATABASE_URL": url}))
-    result = app.test_cli_runner().invoke(db_cli.db, ["upgrade"])
+    result = db_command(url, "upgrade")
     assert result.exit_code == 1
     assert "could not upgrade the database" in result.output
     assert "hunter2" not in result.output and "Traceback" not in result.output
+
+
+def test_downgrade_goes_back_a_revision_and_upgrade_comes_forward(empty_database_url):
+    first, *_ = revisions()
+    assert db_command(empty_database_url, "upgrade").exit_code == 0
+    refused = db_command(empty_database_url, "downgrade", first, input="n\n")
+    assert refused.exit_code != 0 and current_revision(empty_database_url) == head()
+    done = db_command(empty_database_url, "downgrade", first, "--yes")
+    assert done.exit_code == 0, done.output
+    assert current_revision(empty_database_url) == first
+    assert "events" not in table_names_at(empty_database_url)
+    status = db_command(empty_database_url, "status")
+    assert first in status.output and "run `voiceline db upgrade`" in status.output
+    assert db_command(empty_database_url, "upgrade").exit_code == 0
+    assert current_revision(empty_database_url) == head()
+
+
+def test_downgrade_names_the_revisions_it_knows(empty_database_url):
+    result = db_command(empty_database_url, "downgrade", "9999", "--yes")
+    assert result.exit_code == 2 and "base" in result.output
+    assert all(r in result.output for r in revisions())
+
+
+def current_revision(url: str) -> str | None:
+    engine = sa.create_engine(url)
+    try:
+        return current(engine)
+    finally:
+        engine.dispose()
+
+
+def table_names_at(url: str) -> set[str]:
+    engine = sa.create_engine(url)
+    try:
+        return table_names(engine)
+    finally:
+        engine.dispose()
 
 
 # -------------------------------------------------------------------------------- privacy
@@ -319,3 +374,25 @@ def test_after_a_conversation_no_table_holds_the_number_or_a_text(make_app, sign
     assert secret_words not in everything and "accident" not in everything
     assert number_key("test-hash-secret", number) in everything  # the hash stands in
     assert "topic_texted" in everything and "sms_opt_out" in everything  # events were kept
+
+
+def test_upgrades_from_several_instances_at_once_take_turns(empty_database_url, tmp_path):
+    """Release steps of several instances (or a retried deploy) start together: each waits
+    for the migration lock, the first migrates, the others find nothing to do."""
+    command = [str(Path(sys.executable).parent / "voiceline"), "db", "upgrade"]
+    env = {**os.environ, "DATABASE_URL": empty_database_url, "FLASK_SKIP_DOTENV": "1"}
+    env.pop("TWILIO_AUTH_TOKEN", None)
+    outputs = [(tmp_path / f"upgrade-{n}.log").open("w+") for n in range(3)]
+    processes = [subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT)
+                 for out in outputs]
+    codes = [p.wait(timeout=60) for p in processes]
+    logs = []
+    for out in outputs:
+        out.seek(0)
+        logs.append(out.read())
+        out.close()
+    assert codes == [0, 0, 0], logs
+    assert all("up to date" in log for log in logs)
+    assert current_revision(empty_database_url) == head()
+    assert {"texters", "line_secrets", "allowances", "text_guard", "events"} <= \
+        table_names_at(empty_database_url)

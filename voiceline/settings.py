@@ -1,13 +1,17 @@
 """Settings: one table that feeds the app's config, the README's help and validation.
 
-Every setting comes from the environment (or ``test_config``). Outside development mode
-the line refuses to start without a Twilio auth token, so it is never silently open.
+Every setting comes from the environment (or ``test_config``; a ``.env`` file is read
+into the environment by the ``voiceline`` command). Outside development mode the line
+refuses to serve without a Twilio auth token, so it is never silently open; the other
+commands check only the settings they use. ``env_example`` writes the table as
+``.env.example``.
 """
 
 from __future__ import annotations
 
 import os
 import re
+import textwrap
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,7 +19,11 @@ from typing import Any
 
 from .errors import SettingsError
 
-REPO_PROMPTS = Path(__file__).resolve().parent.parent / "prompts"
+PACKAGE = Path(__file__).resolve().parent
+REPO_PROMPTS = PACKAGE.parent / "prompts"  # a checkout (or an editable install of one)
+# A built wheel carries the same files here (setup.py copies prompts/ in at build time).
+PACKAGED_PROMPTS = PACKAGE / "default_prompts"
+DEFAULT_PROMPTS = PACKAGED_PROMPTS if PACKAGED_PROMPTS.is_dir() else REPO_PROMPTS
 Config = Mapping[str, Any]  # app.config, or any mapping of setting names to values
 
 
@@ -37,7 +45,9 @@ SETTINGS: tuple[Setting, ...] = (
             "postgresql://... Default: a SQLite file in the instance folder."),
     Setting("PUBLIC_BASE_URL", "The https address Twilio calls, e.g. https://line.example.org. "
             "Needed to verify signatures behind a proxy or TLS terminator."),
-    Setting("VOICELINE_PROMPTS_DIR", "Folder of prompt files. Default: the repo's prompts/."),
+    Setting("VOICELINE_PROMPTS_DIR", "Folder of prompt files (flow.toml and one folder per "
+            "language; `voiceline init DIR` makes one to edit). Default: the words shipped "
+            "with the line."),
     Setting("VOICELINE_HASH_SECRET", "Secret key for the keyed hash (HMAC-SHA256) that stands "
             "in for phone numbers in the database. Set a long random value and keep it: "
             "changing it forgets every opt-out and language choice."),
@@ -72,12 +82,18 @@ SETTINGS: tuple[Setting, ...] = (
             "https://cdn.example.org/voiceline-audio: calls then play BASE/<lang>/<file> "
             "instead of the line serving prompts/<lang>/audio/<file> itself. Keep the files "
             "in prompts/ too: that is how the line knows which prompts have a recording."),
+    Setting("VOICELINE_TWILIO_KEYWORD_REPLIES", "Whether Twilio itself answers HELP/INFO "
+            "and START/YES/UNSTOP (its default opt-out handling, or Advanced Opt-Out): then "
+            "the line stays silent on them, so nobody gets two replies. auto (default) "
+            "follows Twilio's default: on for long codes and toll-free numbers, off for "
+            "short codes. on or off say it outright.", "auto"),
 )
 COUNT_SETTINGS = ("VOICELINE_TEXTS_PER_HOUR", "VOICELINE_SMS_REPLIES_PER_HOUR",
                   "VOICELINE_EVENT_RETENTION_DAYS", "VOICELINE_TRUSTED_PROXIES",
                   "VOICELINE_PROMPTS_RELOAD_SECONDS")
 
 TRUE_WORDS = {"1", "true", "yes", "on"}
+FALSE_WORDS = {"0", "false", "no", "off"}
 E164 = re.compile(r"^\+[1-9][0-9]{7,14}$")  # a phone number as Twilio writes it
 
 
@@ -89,6 +105,13 @@ def from_environment(environ: Mapping[str, str] | None = None) -> dict[str, str 
 
 def is_dev_mode(config: Config) -> bool:
     return str(config.get("VOICELINE_DEV_MODE") or "0").strip().lower() in TRUE_WORDS
+
+
+def twilio_keyword_replies(config: Config) -> bool | None:
+    """VOICELINE_TWILIO_KEYWORD_REPLIES: True (on), False (off), or None (auto: it
+    depends on the number texted)."""
+    value = str(config.get("VOICELINE_TWILIO_KEYWORD_REPLIES") or "auto").strip().lower()
+    return True if value in TRUE_WORDS else False if value in FALSE_WORDS else None
 
 
 def count(config: Config, name: str) -> int:
@@ -105,9 +128,15 @@ def normalise_database_url(url: str) -> str:
     return url
 
 
-def validate(config: Config) -> None:
-    """Refuse to start with settings that would leave the line open or broken."""
-    if not config.get("TWILIO_AUTH_TOKEN") and not is_dev_mode(config):
+def prompts_dir(config: Config) -> Path:
+    """The prompt files the line serves: VOICELINE_PROMPTS_DIR, or the shipped words."""
+    return Path(str(config.get("VOICELINE_PROMPTS_DIR") or DEFAULT_PROMPTS)).expanduser()
+
+
+def validate(config: Config, serving: bool = True) -> None:
+    """Refuse settings that would leave the line open or broken. ``serving=False`` (every
+    command but the line itself) does not ask for the auth token it would not use."""
+    if serving and not config.get("TWILIO_AUTH_TOKEN") and not is_dev_mode(config):
         raise SettingsError(
             "TWILIO_AUTH_TOKEN is not set. Set it to your Twilio auth token (Console > "
             "Account > API keys & tokens) so every webhook's signature is checked, or set "
@@ -130,7 +159,38 @@ def validate(config: Config) -> None:
     if sender and not E164.match(str(sender).strip()):
         raise SettingsError("VOICELINE_SMS_FROM must be a phone number in E.164 form, for "
                             "example +15551234567.")
+    keywords = str(config.get("VOICELINE_TWILIO_KEYWORD_REPLIES") or "auto").strip().lower()
+    if keywords not in TRUE_WORDS | FALSE_WORDS | {"auto"}:
+        raise SettingsError("VOICELINE_TWILIO_KEYWORD_REPLIES must be auto, on or off.")
     audio = config.get("VOICELINE_AUDIO_BASE_URL")
     if audio and not audio.startswith(("http://", "https://")):
         raise SettingsError("VOICELINE_AUDIO_BASE_URL must start with https:// (for example "
                             "https://cdn.example.org/voiceline-audio).")
+
+
+ENV_EXAMPLE_HEADER = """\
+# Every setting of voiceline: copy this file to .env, then uncomment and fill in what you
+# need (the voiceline command and `docker compose` read .env; never commit it). A value
+# shown is the default. Generated from the settings table (voiceline/settings.py): after
+# adding a setting, regenerate with  ./scripts/regenerate  (tests/test_platform_files.py
+# fails until this file matches).
+"""
+ENV_EXAMPLE_FOOTER = """\
+# Not the line's settings, but read by `voiceline serve` (a Procfile platform sets them):
+# PORT=8000
+# WEB_CONCURRENCY=2
+# Read by compose.yaml only: the password of its PostgreSQL database.
+# POSTGRES_PASSWORD=
+"""
+
+
+def env_example() -> str:
+    """The settings table as a ``.env`` file: each help as comments, then the name."""
+    parts = [ENV_EXAMPLE_HEADER]
+    for setting in SETTINGS:
+        lines = textwrap.wrap(setting.help, width=86)
+        # Commented out: an empty value set here would hide an image's or platform's own.
+        parts.append("".join(f"# {line}\n" for line in lines) +
+                     f"# {setting.name}={setting.default or ''}\n")
+    parts.append(ENV_EXAMPLE_FOOTER)
+    return "\n".join(parts)

@@ -39,8 +39,18 @@ class Flow:
     menus: Mapping[str, Menu]
 
 
+NOT_A_FOLDER_FIX = ("Set VOICELINE_PROMPTS_DIR to your prompts folder (the one that holds "
+                    "flow.toml and a folder per language), or unset it to serve the words "
+                    "shipped with the line. `voiceline init DIR` makes a copy to edit.")
+
+
 def read_flow(reader: PromptFiles) -> Flow | None:
     path = reader.root / "flow.toml"
+    if not path.exists():  # the wrong folder altogether, not a missing file
+        message = (f"{reader.root} is not a prompts folder: it has no flow.toml."
+                   if reader.root.is_dir() else f"There is no folder {reader.root}.")
+        reader.error(reader.root, "", message, NOT_A_FOLDER_FIX)
+        return None
     data = reader.read_toml(path)
     if data is None:
         return None

@@ -1,6 +1,7 @@
-"""The operators' commands: ``voiceline check`` and ``voiceline simulate``.
+"""The operators' commands: ``voiceline init``, ``voiceline check`` and ``voiceline simulate``.
 
-Both work with no settings at all. ``check`` only reads the prompt files (it never starts
+All work with no settings at all. ``init`` copies the shipped words into a folder of
+the operator's own, to edit. ``check`` only reads the prompt files (it never starts
 the line); ``simulate`` runs the real line in-process (see ``simulator``). A folder that
 cannot be read is one friendly sentence and a non-zero exit, like every domain error at
 this edge.
@@ -11,6 +12,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import shutil
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -21,7 +23,7 @@ import click
 from ..checks import read_checked
 from ..checks.content import MAX_GRADE, MENU_SECONDS, MIN_EASE, SPOKEN_SECONDS, speaking_report
 from ..errors import Finding, VoicelineError
-from ..settings import REPO_PROMPTS
+from ..settings import DEFAULT_PROMPTS, prompts_dir
 from ..testing import SimulationError
 from ..text import readability
 
@@ -32,22 +34,42 @@ FOLDER = click.Path(file_okay=False, path_type=Path)
 
 
 def default_prompts() -> Path:
-    return Path(os.environ.get("VOICELINE_PROMPTS_DIR") or REPO_PROMPTS)
+    return prompts_dir(os.environ)
+
+
+@click.command("init")
+@click.argument("folder", type=FOLDER)
+def init(folder: Path) -> None:
+    """Copy the line's shipped words into FOLDER (new or empty), to edit as your own."""
+    if folder.exists() and any(folder.iterdir()):
+        click.echo(f"voiceline init: {folder} is not empty; give a new folder, like: "
+                   "voiceline init my-prompts", err=True)
+        sys.exit(2)
+    shutil.copytree(DEFAULT_PROMPTS, folder, dirs_exist_ok=True,
+                    ignore=shutil.ignore_patterns("__pycache__", "*.pyc", ".*"))
+    where = folder.resolve()
+    click.echo(f"Copied the line's words to {where}. Next:\n"
+               f"  edit them (start with {where / 'README.md'}),\n"
+               f"  voiceline check {folder}\n"
+               f"  voiceline simulate call --prompts {folder}\n"
+               f"and set VOICELINE_PROMPTS_DIR={where} where the line runs.")
 
 
 @click.command("check")
 @click.argument("prompts_dir", required=False, type=FOLDER)
 @click.option("--json", "as_json", is_flag=True, help="The same findings as JSON, for machines.")
 def check(prompts_dir: Path | None, as_json: bool) -> None:
-    """Check the prompt files (default: VOICELINE_PROMPTS_DIR, or this project's prompts/).
+    """Check the prompt files (default: VOICELINE_PROMPTS_DIR, or the shipped words).
 
     Every problem at once, each with file, line and how to fix it. Exits 0 only when there
     are no errors; warnings (reading level, speaking time, long texts) never fail.
     """
     root = (prompts_dir or default_prompts()).resolve()
     if not root.is_dir():
-        click.echo(f"voiceline check: there is no folder {root}. Give the prompts folder, "
-                   "like: voiceline check prompts", err=True)
+        named_by = "" if prompts_dir else " (VOICELINE_PROMPTS_DIR names it: set it to your " \
+            "prompts folder, or unset it to check the shipped words)"
+        click.echo(f"voiceline check: there is no folder {root}{named_by}. Give the prompts "
+                   "folder, like: voiceline check prompts", err=True)
         sys.exit(2)
     catalog, findings = read_checked(root)
     findings = sorted(findings, key=lambda f: (f.severity != "error", f.file, f.line or 0))
@@ -97,7 +119,7 @@ def _print_findings(root: Path, findings: list[Finding], errors: int,
               help="Run a scripted conversation; exit 1 at the first phrase that does not "
                    "come back.")
 @click.option("--prompts", "prompts_dir", type=FOLDER,
-              help="The prompts folder (default: VOICELINE_PROMPTS_DIR, or prompts/).")
+              help="The prompts folder (default: VOICELINE_PROMPTS_DIR, or the shipped words).")
 @click.pass_context
 def simulate(ctx: click.Context, script: Path | None, prompts_dir: Path | None) -> None:
     """Try the line without a phone or a Twilio account: `simulate call`, `simulate text`,
@@ -162,5 +184,6 @@ def _read_line() -> str | None:
 
 
 def init_cli(cli: click.Group) -> None:
+    cli.add_command(init)
     cli.add_command(check)
     cli.add_command(simulate)

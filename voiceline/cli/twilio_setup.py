@@ -6,6 +6,13 @@ URL to the line's endpoints under ``--base-url``, every one by POST, printing ea
 it changes (old -> new); ``--dry-run`` prints the same and changes nothing. A number
 answered by a TwiML App ignores its own URLs, so the App is detached as well.
 
+A number in a Messaging Service (as US numbers registered for A2P 10DLC are) gets its
+texts through the service's incoming-message webhook, which overrides the number's own
+SMS URL unless the service defers to it. So the command looks the number up in the
+account's Messaging Services (REST ``messaging.v1``) and sets that service's inbound
+request URL and fallback URL as well, or, with ``--leave-messaging-service``, says that
+the number's own SMS URL is ignored and what to change by hand.
+
 Credentials come from the environment: ``TWILIO_ACCOUNT_SID`` with ``TWILIO_AUTH_TOKEN``,
 or with an API key pair (``TWILIO_API_KEY``/``TWILIO_API_SECRET``). The command needs no
 prompt files and no database, so it works before the line is deployed. Every failure
@@ -17,6 +24,7 @@ from __future__ import annotations
 import json
 import sys
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import urlsplit
 
 import click
@@ -50,6 +58,15 @@ FIELDS = (
 )
 
 
+# The same for a Messaging Service that takes the number's texts.
+SERVICE_FIELDS = (
+    ("InboundRequestUrl", "inbound_request_url", "/sms"),
+    ("InboundMethod", "inbound_method", "POST"),
+    ("FallbackUrl", "fallback_url", "/sms/fallback"),
+    ("FallbackMethod", "fallback_method", "POST"),
+)
+
+
 class SetupError(VoicelineError):
     """The number could not be configured; the message says why and what to do."""
 
@@ -62,22 +79,39 @@ class Change:
     new: str
 
 
-def endpoint_values(base_url: str) -> dict[str, str]:
+def endpoint_values(base_url: str, fields=FIELDS) -> dict[str, str]:
     """Every field's wanted value for a line served at ``base_url``."""
     base = base_url.rstrip("/")
     return {attribute: base + value if value.startswith("/") else value
-            for _, attribute, value in FIELDS}
+            for _, attribute, value in fields}
 
 
-def changes_for(number, base_url: str) -> list[Change]:
-    """What differs between the number as Twilio has it and the line's endpoints."""
-    wanted = endpoint_values(base_url)
+def changes_for(resource, base_url: str, fields=FIELDS) -> list[Change]:
+    """What differs between a number (or service) as Twilio has it and the line's endpoints."""
+    wanted = endpoint_values(base_url, fields)
     found = []
-    for name, attribute, _ in FIELDS:
-        old = getattr(number, attribute, None) or ""
+    for name, attribute, _ in fields:
+        old = getattr(resource, attribute, None) or ""
         if old != wanted[attribute]:
             found.append(Change(name, attribute, old, wanted[attribute]))
     return found
+
+
+@dataclass(frozen=True)
+class ServiceMembership:
+    service: Any  # the Messaging Service (twilio's ServiceInstance)
+    numbers: int  # how many senders the service has, this number included
+
+
+def messaging_service_of(client: Client, number) -> ServiceMembership | None:
+    """The Messaging Service whose sender pool holds ``number``, if any (a number belongs
+    to at most one)."""
+    for service in client.messaging.v1.services.stream():
+        members = client.messaging.v1.services(service.sid).phone_numbers.list()
+        if any(m.sid == number.sid or m.phone_number == number.phone_number
+               for m in members):
+            return ServiceMembership(service, len(members))
+    return None
 
 
 def check_base_url(base_url: str) -> str:
@@ -112,8 +146,9 @@ def client_from_environment(environ=None) -> Client:
 
 
 def configure(client: Client, number: str, base_url: str, dry_run: bool,
-              echo=click.echo) -> list[Change]:
-    """Find ``number`` and point it at the line; returns what was (or would be) changed."""
+              echo=click.echo, leave_service: bool = False) -> list[Change]:
+    """Find ``number`` and point it (and the Messaging Service that takes its texts) at
+    the line; returns what was (or would be) changed."""
     try:
         found = client.incoming_phone_numbers.list(phone_number=number, limit=1)
         if not found:
@@ -122,32 +157,75 @@ def configure(client: Client, number: str, base_url: str, dry_run: bool,
                              "TWILIO_ACCOUNT_SID is the account that owns it.")
         resource = found[0]
         changes = changes_for(resource, base_url)
-        _print_plan(resource, changes, dry_run, echo)
-        if changes and not dry_run:
-            resource.update(**{c.attribute: c.new for c in changes})
+        membership = messaging_service_of(client, resource)
+        service_changes = _service_changes(membership, base_url, leave_service)
+        echo(f"{resource.phone_number} ({resource.sid}):")
+        _print_fields(resource, changes, FIELDS, echo)
+        if membership is not None:
+            _print_service(membership, service_changes, leave_service, echo)
+        if not changes and not service_changes:
+            echo("Nothing to change: the number already points at the line.")
+        elif dry_run:
+            echo("Dry run: nothing was changed.")
+        else:
+            if changes:
+                resource.update(**{c.attribute: c.new for c in changes})
+            if service_changes and membership is not None:
+                membership.service.update(**{c.attribute: c.new for c in service_changes})
+            echo(f"Done: {number} now calls the line at {base_url}.")
     except requests.exceptions.RequestException as exc:
         raise SetupError(f"Could not reach Twilio ({type(exc).__name__}): check the "
                          "network connection and try again.") from None
     except TwilioException as exc:
         raise SetupError(_refused(exc)) from None
-    if changes and not dry_run:
-        echo(f"Done: {number} now calls the line at {base_url}.")
-    return changes
+    return changes + service_changes
 
 
-def _print_plan(resource, changes: list[Change], dry_run: bool, echo) -> None:
-    echo(f"{resource.phone_number} ({resource.sid}):")
+def _service_changes(membership: ServiceMembership | None, base_url: str,
+                     leave_service: bool) -> list[Change]:
+    if membership is None or leave_service or _defers_to_number(membership.service):
+        return []
+    return changes_for(membership.service, base_url, SERVICE_FIELDS)
+
+
+def _defers_to_number(service) -> bool:
+    """The service's "Defer to sender's webhook": the number's own SMS URL is used."""
+    return bool(getattr(service, "use_inbound_webhook_on_number", False))
+
+
+def _print_fields(resource, changes: list[Change], fields, echo) -> None:
     changed = {c.name: c for c in changes}
-    for name, attribute, _ in FIELDS:
+    for name, attribute, _ in fields:
         if name in changed:
             change = changed[name]
             echo(f"  {name}: {change.old or '(none)'} -> {change.new or '(none)'}")
         elif getattr(resource, attribute, None):
             echo(f"  {name}: {getattr(resource, attribute)} (unchanged)")
-    if not changes:
-        echo("Nothing to change: the number already points at the line.")
-    elif dry_run:
-        echo("Dry run: nothing was changed.")
+
+
+def _print_service(membership: ServiceMembership, changes: list[Change],
+                   leave_service: bool, echo) -> None:
+    service = membership.service
+    title = f"Messaging Service {getattr(service, 'friendly_name', '')!r} ({service.sid})"
+    if _defers_to_number(service):
+        echo(f"{title} takes this number's texts and passes them to the number's own SMS "
+             "URL (above).")
+        return
+    if leave_service:
+        echo(f"WARNING: {title} takes this number's texts with its own webhook "
+             f"({getattr(service, 'inbound_request_url', None) or 'none'}), so the number's "
+             "SMS URL is ignored: texts will not reach the line. Run again without "
+             "--leave-messaging-service, or in the Twilio Console open Messaging > Services "
+             "> the service > Integration and choose \"Send a webhook\" with the line's "
+             "/sms and /sms/fallback URLs (or \"Defer to sender's webhook\").")
+        return
+    echo(f"{title}, which takes this number's texts (its webhook overrides the number's "
+         "SMS URL):")
+    _print_fields(service, changes, SERVICE_FIELDS, echo)
+    others = membership.numbers - 1
+    if others > 0 and changes:
+        echo(f"  Note: the service has {others} other number(s); their texts will reach "
+             "the line too.")
 
 
 def _refused(exc: TwilioException) -> str:
@@ -185,11 +263,16 @@ def twilio_group() -> None:
 @click.option("--base-url", required=True,
               help="The line's public https address, e.g. https://line.example.org.")
 @click.option("--dry-run", is_flag=True, help="Print what would change; change nothing.")
-def configure_command(number: str, base_url: str, dry_run: bool) -> None:
-    """Point a number's voice, SMS, fallback and status URLs at the line."""
+@click.option("--leave-messaging-service", "leave_service", is_flag=True,
+              help="Do not change the Messaging Service the number belongs to (if any); "
+                   "only warn when its webhook overrides the number's SMS URL.")
+def configure_command(number: str, base_url: str, dry_run: bool, leave_service: bool) -> None:
+    """Point a number's voice, SMS, fallback and status URLs at the line (and its
+    Messaging Service's incoming-message webhook, if it is in one)."""
     number, base_url = check_number(number), check_base_url(base_url)
     try:
-        configure(client_from_environment(), number, base_url, dry_run)
+        configure(client_from_environment(), number, base_url, dry_run,
+                  leave_service=leave_service)
     except SetupError as exc:
         click.echo(f"voiceline twilio configure: {exc}", err=True)
         sys.exit(1)
@@ -197,4 +280,7 @@ def configure_command(number: str, base_url: str, dry_run: bool) -> None:
 
 def init_cli(cli: click.Group) -> None:
     # A plain click group, not an AppGroup: the command must run without the app.
+    from . import twilio_keywords
+
+    twilio_keywords.init_cli(twilio_group)
     cli.add_command(twilio_group)

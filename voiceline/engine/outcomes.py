@@ -43,6 +43,7 @@ class Verdict(StrEnum):
     MUTED = "muted"  # the loop guard: the same text a third time
     LIMIT = "limit"  # the hourly reply limit is reached
     OPTED_OUT = "opted_out"
+    TWILIO_REPLIED = "twilio_replied"  # a keyword Twilio answers itself (HELP, START)
 
 
 class Answered(StrEnum):

@@ -92,6 +92,9 @@ def simulator_app(prompts_dir: str | Path | None = None) -> Flask:
         "TWILIO_MESSAGING_SERVICE_SID": None, "VOICELINE_SMS_FROM": LINE_NUMBER,
         "VOICELINE_DEV_MODE": "0", "DATABASE_URL": None,
         "VOICELINE_HASH_SECRET": secrets.token_hex(16), "VOICELINE_PROMPTS_RELOAD_SECONDS": "0",
+        # No Twilio in front: HELP and START get the line's own words (the ones the README
+        # has operators paste into Advanced Opt-Out's replies).
+        "VOICELINE_TWILIO_KEYWORD_REPLIES": "off",
     }
     if prompts_dir is not None:
         config["VOICELINE_PROMPTS_DIR"] = str(prompts_dir)

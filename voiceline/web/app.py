@@ -9,7 +9,6 @@ Tests and the simulator hand in their own parts: ``store`` (e.g. ``MemoryStore``
 from __future__ import annotations
 
 import os
-from pathlib import Path
 from typing import Any
 
 from flask import Flask
@@ -29,8 +28,7 @@ from .textme import twilio_client
 def create_app(test_config: dict[str, Any] | None = None, *, store: Store | None = None,
                events: EventLog | None = None, sms_client: SmsClient | None = None,
                limits: Limits | None = None) -> Flask:
-    # Named as the package, so the instance folder and the logger are "voiceline"'s.
-    app = Flask("voiceline", instance_relative_config=True)
+    app = _flask()
     app.config.from_mapping(settings.from_environment())
     # Twilio's bodies are small; a huge one is refused before it is parsed.
     app.config["MAX_CONTENT_LENGTH"] = 64 * 1024
@@ -40,7 +38,8 @@ def create_app(test_config: dict[str, Any] | None = None, *, store: Store | None
 
     catalogs = _catalog_holder(app)
     if store is None:
-        store = open_store(settings.normalise_database_url(_database_url(app)))
+        store = open_store(settings.normalise_database_url(
+            database_url(app.config, app.instance_path)))
     if events is None:
         events = store.event_log(settings.count(app.config, "VOICELINE_EVENT_RETENTION_DAYS"))
     config = app.config
@@ -66,7 +65,7 @@ def create_app(test_config: dict[str, Any] | None = None, *, store: Store | None
 
 
 def _catalog_holder(app: Flask) -> CatalogHolder:
-    root = Path(app.config.get("VOICELINE_PROMPTS_DIR") or settings.REPO_PROMPTS)
+    root = settings.prompts_dir(app.config)
     holder = CatalogHolder(root, load_checked,
                            settings.count(app.config, "VOICELINE_PROMPTS_RELOAD_SECONDS"))
     if not holder.load() or holder.catalog is None:
@@ -78,12 +77,22 @@ def _catalog_holder(app: Flask) -> CatalogHolder:
     return holder
 
 
-def _database_url(app: Flask) -> str:
-    url: str | None = app.config.get("DATABASE_URL")
+def _flask() -> Flask:
+    # Named as the package, so the instance folder and the logger are "voiceline"'s.
+    return Flask("voiceline", instance_relative_config=True)
+
+
+def instance_path() -> str:
+    """Where the default SQLite file lives (the ``voiceline db`` commands use it too)."""
+    return _flask().instance_path
+
+
+def database_url(config: settings.Config, instance: str) -> str:
+    url: str | None = config.get("DATABASE_URL")
     if url:
         return url
-    os.makedirs(app.instance_path, exist_ok=True)  # for the default SQLite file only
-    return f"sqlite:///{app.instance_path}/voiceline.sqlite3"
+    os.makedirs(instance, exist_ok=True)  # for the default SQLite file only
+    return f"sqlite:///{instance}/voiceline.sqlite3"
 
 
 def _limits(app: Flask) -> Limits:

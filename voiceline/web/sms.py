@@ -14,10 +14,12 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 
-from flask import Blueprint, Response, request
+from flask import Blueprint, Response, current_app, request
 
+from .. import settings
 from ..catalog import Catalog
 from ..engine.guards import Admission, Texter
+from ..engine.keywords import twilio_answered
 from ..engine.last_resort import last_resort
 from ..engine.outcomes import EventKind, Verdict
 from ..engine.texts import (
@@ -69,6 +71,9 @@ def incoming_text() -> Response:
     known = texter.language if texter else None  # the language the texter chose, if any
     if opting_in:
         note(EventKind.SMS_OPT_IN, "sms", language=known or "")
+    if _twilio_replied(body, opt_out_type):
+        note(EventKind.SMS_HELD, "sms", language=known or "", outcome=Verdict.TWILIO_REPLIED)
+        return empty()  # one reply, not two: Twilio's own already went out
     if admission.verdict is not Verdict.REPLY:
         if admission.verdict is not Verdict.OPTED_OUT:
             note(EventKind.SMS_HELD, "sms", language=known or "", outcome=admission.verdict)
@@ -124,6 +129,12 @@ def _apologise(error: Exception) -> Response:
 
 
 answer_errors(bp, _apologise)
+
+
+def _twilio_replied(body: str, opt_out_type: str) -> bool:
+    """HELP or START that Twilio answers itself (VOICELINE_TWILIO_KEYWORD_REPLIES)."""
+    setting = settings.twilio_keyword_replies(current_app.config)
+    return twilio_answered(body, opt_out_type, request.form.get("To", "")[:20], setting)
 
 
 def _sender_key() -> str:

@@ -10,6 +10,8 @@ missing. To write a new revision, copy the newest file in ``versions/`` and chan
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -42,11 +44,31 @@ def is_current(engine: sa.Engine) -> bool:
     return current(engine) == head()
 
 
+def revisions() -> list[str]:
+    """Every revision, oldest first."""
+    scripts = ScriptDirectory.from_config(alembic_config())
+    return [s.revision for s in reversed(list(scripts.walk_revisions()))]
+
+
 def upgrade(engine: sa.Engine, revision: str = "head") -> None:
+    with _migrating(engine) as conn:
+        command.upgrade(alembic_config(conn), revision)
+
+
+def downgrade(engine: sa.Engine, revision: str) -> None:
+    """Back to ``revision`` ("base": no tables at all); what later revisions made is dropped."""
+    with _migrating(engine) as conn:
+        command.downgrade(alembic_config(conn), revision)
+
+
+@contextmanager
+def _migrating(engine: sa.Engine) -> Iterator[sa.Connection]:
+    """One transaction holding the migration lock: instances migrate one after another,
+    and the later ones find nothing left to do."""
     with engine.begin() as conn:
         if conn.dialect.name == "postgresql":
             # The store's short timeouts are for webhooks; a migration may take its time.
             conn.execute(sa.text("SET LOCAL statement_timeout = 0"))
             conn.execute(sa.text("SET LOCAL lock_timeout = 0"))
             conn.execute(sa.text("SELECT pg_advisory_xact_lock(:id)"), {"id": LOCK_ID})
-        command.upgrade(alembic_config(conn), revision)
+        yield conn
