@@ -217,3 +217,15 @@ def test_a_broken_red_flags_file_is_an_error_naming_its_place(prompts, damage, w
     assert catalog is None
     assert any(f.where == where and f.file.endswith("en/red_flags.toml") for f in findings
                if f.severity == "error"), findings
+
+
+def test_a_red_flag_in_another_language_does_not_change_the_texters_language(counted, signer,
+                                                                             catalog):
+    app, _ = counted
+    texter = texter_of(app, signer, "+15005550073")
+    texter.send("ES")
+    reply = texter.send("chest pain really bad")
+    assert reply.startswith(gsm.to_gsm7(catalog.languages["en"].red_flags.groups[
+        "emergency"].text))
+    assert texter.send("MENU").startswith(gsm.to_gsm7(catalog.languages["es"].text[
+        "menu_header"]))

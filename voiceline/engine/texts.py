@@ -48,8 +48,8 @@ class TextAnswer:
     def changes_language_of(self, texter: Texter | None) -> bool:
         """Whether the texter's stored language must change (a text that could not be read
         says nothing about it)."""
-        if self.kind in UNREADABLE:
-            return False
+        if self.kind in UNREADABLE or (self.red_flag and texter is not None):
+            return False  # a red flag is answered in its words' language, once
         return texter is None or texter.language != self.language
 
 
