@@ -42,6 +42,7 @@ def read_guide(reader: PromptFiles, name: str) -> Guide | None:
                      "Put the guide next to flow.toml as UTF-8 text, or fix the name in "
                      'guide = "...".')
         return None
+    reader.sources[str(path)] = text  # part of the catalog's version, like the TOML files
     guide = parse_guide(reader.rel(Path(path)), text)
     if not guide.sections:
         reader.error(flow_path, "guide", f"The guide {name} has no headings.",
