@@ -229,3 +229,28 @@ def test_a_red_flag_in_another_language_does_not_change_the_texters_language(cou
         "emergency"].text))
     assert texter.send("MENU").startswith(gsm.to_gsm7(catalog.languages["es"].text[
         "menu_header"]))
+
+
+def test_a_red_flag_text_too_long_for_the_list_after_it_is_an_error(prompts):
+    path = prompts / "es" / "red_flags.toml"
+    text = path.read_text(encoding="utf-8")
+    start = text.index("text = ", text.index("[urgent]"))
+    end = text.index("\n", start)
+    path.write_text(text[:start] + 'text = "' + "Llame a su medico hoy. " * 12 + '"'
+                    + text[end:], encoding="utf-8")
+    catalog, findings = read_checked(prompts)
+    assert catalog is None
+    [error] = [f for f in findings if f.where == "urgent.text"]
+    assert "list is cut" in error.message and error.line
+
+
+def test_a_long_emergency_line_that_pushes_the_first_reply_over_two_messages_is_an_error(
+        prompts):
+    path = prompts / "en" / "line.toml"
+    path.write_text(path.read_text(encoding="utf-8").replace(
+        'emergency = "Emergency? Call 911."',
+        'emergency = "If this is an emergency of any kind, call 911 right away, now."'),
+        encoding="utf-8")
+    _, findings = read_checked(prompts)
+    assert any(f.where == "text.welcome" and "text.emergency" in f.fix for f in findings
+               if f.severity == "error")

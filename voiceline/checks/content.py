@@ -39,7 +39,9 @@ from ..engine.call import CallState, Speech, end_call, enter
 from ..engine.texts import (
     MAX_SEGMENTS,
     MENU_SEGMENTS,
+    compose_first,
     compose_help,
+    compose_language_set,
     compose_menu,
     topic_body,
 )
@@ -166,11 +168,11 @@ def _sms_findings(catalog: Catalog, lang: Language) -> Iterator[Finding]:
         yield Finding(line, None, "text.help", "The help text, with text.emergency and the "
                       "disclaimer, is longer than three SMS segments.", "Shorten it.")
     # The list is sent after each of these first lines (or none: "MENU").
-    firsts = {"welcome": f"{lang.text['welcome']}\n{lang.text['emergency']}",
-              "language_set": f"{lang.text['language_set']}\n{lang.text['emergency']}",
-              "resubscribed": lang.text["resubscribed"], "unknown": lang.text["unknown"]}
-    for first, first_line in firsts.items():
-        menu = compose_menu(catalog, lang, first_line)
+    lists = {"welcome": compose_first(catalog, lang),
+             "language_set": compose_language_set(catalog, lang, first=True),
+             "resubscribed": compose_menu(catalog, lang, lang.text["resubscribed"]),
+             "unknown": compose_menu(catalog, lang, lang.text["unknown"])}
+    for first, menu in lists.items():
         if gsm.segments(menu) > MENU_SEGMENTS:
             yield Finding(line, None, f"text.{first}", f"The SMS topic list after text.{first} "
                           f"takes {gsm.segments(menu)} segments ({gsm.septets(menu)} "

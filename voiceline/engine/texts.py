@@ -95,10 +95,8 @@ def answer_text(catalog: Catalog, texter: Texter | None, body: str,
     for other in catalog.flow.languages:
         chosen = catalog.languages[other]
         if words in {normalise(w) for w in chosen.words}:
-            first = chosen.text["language_set"]
-            if texter is None:  # the first reply always names 911
-                first = f"{first}\n{chosen.text['emergency']}"
-            return TextAnswer(compose_menu(catalog, chosen, first), other, Answered.LANGUAGE)
+            return TextAnswer(compose_language_set(catalog, chosen, first=texter is None),
+                              other, Answered.LANGUAGE)
         if texter is None and words in {normalise(g) for g in chosen.greetings}:
             code = other  # "hola" as a first text: answer in Spanish
     lang = catalog.languages[code]
@@ -177,6 +175,12 @@ def compose_topic(lang: Language, topic_id: str) -> str:
 def compose_first(catalog: Catalog, lang: Language) -> str:
     """The first reply a new texter gets: welcome, "Emergency? Call 911.", the list."""
     return compose_menu(catalog, lang, f"{lang.text['welcome']}\n{lang.text['emergency']}")
+
+
+def compose_language_set(catalog: Catalog, lang: Language, first: bool) -> str:
+    """"OK, English from now on." and the list; as a first reply, with "Emergency? Call 911."."""
+    line = lang.text["language_set"]
+    return compose_menu(catalog, lang, f"{line}\n{lang.text['emergency']}" if first else line)
 
 
 def compose_help(lang: Language) -> str:
