@@ -254,3 +254,20 @@ def test_a_long_emergency_line_that_pushes_the_first_reply_over_two_messages_is_
     _, findings = read_checked(prompts)
     assert any(f.where == "text.welcome" and "text.emergency" in f.fix for f in findings
                if f.severity == "error")
+
+
+@pytest.mark.parametrize("request_text,hint,kind", [
+    ("my chest is tight", "en", E), ("i took too many pills", "en", E),
+    ("me falta el aire", "es", E), ("the injection site is bleeding", "en", U),
+    ("I can't feel my arm", "en", U), ("estoy vomitando", "es", U),
+])
+def test_more_ways_of_saying_it(catalog, request_text, hint, kind):
+    assert detect(catalog, request_text, hint).kind is kind
+
+
+@pytest.mark.parametrize("request_text,hint", [
+    ("i cant feel any difference", "en"), ("no siento mejoria", "es"),
+    ("Me puede hacer sangrar?", "es"),
+])
+def test_near_misses_are_not_red_flags(catalog, request_text, hint):
+    assert detect(catalog, request_text, hint) is None
