@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import time
 from pathlib import Path
 
 from voiceline.checks import load_checked
@@ -34,6 +35,7 @@ def main() -> None:
     args = parser.parse_args()
     catalog = load_checked(args.prompts)
     table = []
+    timing: list[float] = []
     for lang in ("en", "es"):
         data = rows(f"redflags_{lang}.tsv")
         for label in ("emergency", "urgent", "none"):
@@ -47,7 +49,9 @@ def main() -> None:
                     print(f"  {lang} want {label:9} got {got:9} {row['text']}")
             table.append((f"redflags_{lang}", label, len(subset), right))
         topics = rows(f"dev_{lang}.tsv") + rows(f"holdout_{lang}.tsv")
+        started = time.perf_counter()
         alarms = [r["text"] for r in topics if detect(catalog, r["text"], lang)]
+        timing.append((time.perf_counter() - started) / len(topics))
         if args.misses:
             for text in alarms:
                 print(f"  {lang} topic question flagged: {text}")
@@ -64,6 +68,8 @@ def main() -> None:
     else:
         for line in (header, *lines):
             print(f"{line[0]:28} {line[1]:10} {line[2]:>6} {line[3]:>15} {line[4]:>6}")
+    print(f"\nMean time per request (topic questions, first sight): "
+          f"{1000 * sum(timing) / len(timing):.2f} ms")
 
 
 if __name__ == "__main__":
