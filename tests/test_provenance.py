@@ -79,6 +79,13 @@ def test_a_review_is_recorded_by_command_and_goes_out_of_date_when_the_words_cha
         report["awaiting_review"]
 
 
+def test_a_reviewer_name_cannot_break_the_file(prompts):
+    result = CliRunner().invoke(cli, ["review", str(prompts), "--by", 'Dr. "Q" \\ Z',
+                                      "--topic", "cost"])
+    assert result.exit_code == 0, result.output
+    assert load_checked(prompts).languages["en"].topics["cost"].reviewed_by == "Dr. Q Z"
+
+
 @pytest.mark.parametrize("args,message", [
     (["--by", "  "], "must name the reviewer"),
     (["--by", "Dr. X", "--topic", "nope"], "no such topic"),

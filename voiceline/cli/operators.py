@@ -134,7 +134,8 @@ def review(prompts_dir: Path | None, reviewer: str, topic_ids: tuple[str, ...],
         click.echo(f"voiceline review: the prompt files in {root} have errors (or are "
                    "missing); run `voiceline check` and fix them first.", err=True)
         sys.exit(1)
-    name = " ".join(reviewer.split()).replace('"', "'")
+    # Written into a TOML string: no quotes, backslashes or control characters.
+    name = " ".join(re.sub(r'[\\"\x00-\x1f\x7f]', " ", reviewer).split())
     if not name or name.lower() == Review.NOT_YET:
         click.echo("voiceline review: --by must name the reviewer.", err=True)
         sys.exit(2)
