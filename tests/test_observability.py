@@ -7,6 +7,7 @@ import json
 import logging
 import os
 import re
+import signal
 import subprocess
 import sys
 import time
@@ -190,8 +191,10 @@ def test_metrics_add_up_every_gunicorn_worker(tmp_path):
     env["VOICELINE_PROMPTS_DIR"] = str(FIXTURE_PROMPTS)
     log_path = tmp_path / "web.log"
     with open(log_path, "wb") as log:
+        # Its own process group: stopping the shell alone would leave gunicorn running.
         process = subprocess.Popen(["sh", "-c", web.removeprefix("web:").strip()], cwd=ROOT,
-                                   env=env, stdout=log, stderr=subprocess.STDOUT)
+                                   env=env, stdout=log, stderr=subprocess.STDOUT,
+                                   start_new_session=True)
     base = f"http://127.0.0.1:{port}"
     try:
         _wait_for(base + "/healthz")
@@ -203,7 +206,7 @@ def test_metrics_add_up_every_gunicorn_worker(tmp_path):
                            status="200") for _ in range(6)}
         assert readings == {6.0}
     finally:
-        process.terminate()
+        os.killpg(process.pid, signal.SIGTERM)
         process.wait(timeout=10)
     output = log_path.read_text()
     json_lines = [line for line in output.splitlines() if line.startswith("{")]

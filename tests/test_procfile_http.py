@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -40,8 +41,10 @@ def server(tmp_path_factory):
         env.pop(name, None)
     env["VOICELINE_PROMPTS_DIR"] = str(FIXTURE_PROMPTS)
     # A Procfile platform runs the command through a shell, which expands $PORT.
+    # Its own process group: stopping the shell alone would leave gunicorn running.
     process = subprocess.Popen(["sh", "-c", web.removeprefix("web:").strip()], cwd=ROOT,
-                               env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+                               env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                               start_new_session=True)
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
@@ -52,11 +55,11 @@ def server(tmp_path_factory):
         except OSError:
             time.sleep(0.2)
     else:
-        process.kill()
+        os.killpg(process.pid, signal.SIGKILL)
         pytest.fail("the Procfile's web process did not answer: " +
                     process.stdout.read().decode(errors="replace")[-2000:])
     yield base
-    process.terminate()
+    os.killpg(process.pid, signal.SIGTERM)
     process.wait(timeout=10)
 
 
