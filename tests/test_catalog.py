@@ -10,7 +10,6 @@ import pytest
 
 from voiceline.checks import load_checked, read_checked
 from voiceline.errors import CatalogError
-from voiceline.settings import REPO_PROMPTS
 
 from .conftest import FIXTURE_PROMPTS
 
@@ -41,15 +40,40 @@ def test_the_shipped_prompts_load_without_errors(catalog):
         assert set(lang.topics) == set(catalog.flow.topics)
 
 
-def test_every_topic_records_its_guide_section_and_review_date(catalog):
-    guide = (REPO_PROMPTS.parent.parent / "shared" / "guide" /
-             "stem-cell-therapy-neck-pain.txt")
-    headings = guide.read_text().splitlines() if guide.exists() else None
+def test_every_topic_names_a_heading_of_the_guide_shipped_beside_it(catalog):
+    assert catalog.guide is not None and catalog.guide.file.endswith("guide.md")
     for lang in catalog.languages.values():
         for topic in lang.topics.values():
-            assert topic.reviewed is not None
-            if headings is not None:
-                assert topic.source in headings, (lang.code, topic.id, topic.source)
+            assert topic.source in catalog.guide.sections, (lang.code, topic.id)
+            assert catalog.guide.sections[topic.source].strip()
+
+
+def test_a_source_that_is_no_heading_of_the_guide_is_an_error_with_the_closest_one(prompts):
+    edit(prompts / "es" / "topics.toml", 'source = "How Much Does Stem Cell Therapy for Neck '
+         'Pain Cost?"', 'source = "How Much Does It Cost"')
+    [error] = [f for f in errors_of(prompts) if f.where == "topics.cost.source"]
+    assert error.file.endswith("es/topics.toml") and "not a heading" in error.message
+    assert 'source = "How Much Does Stem Cell Therapy for Neck Pain Cost?"' in error.fix
+    lines = (prompts / "es" / "topics.toml").read_text().splitlines()
+    assert lines[error.line - 1].startswith("source")
+
+
+@pytest.mark.parametrize("change,expected", [
+    (lambda flow: flow.replace('guide = "guide.md"\n', ""), "does not name the guide"),
+    (lambda flow: flow.replace('guide = "guide.md"', 'guide = "gide.md"'), "cannot be read"),
+])
+def test_flow_must_name_a_guide_that_exists(prompts, change, expected):
+    path = prompts / "flow.toml"
+    path.write_text(change(path.read_text(encoding="utf-8")), encoding="utf-8")
+    found = errors_of(prompts)
+    assert any(f.where == "guide" and expected in f.message and f.file.endswith("flow.toml")
+               for f in found), found
+
+
+def test_a_guide_without_headings_is_an_error(prompts):
+    path = prompts / "guide.md"
+    path.write_text(path.read_text(encoding="utf-8").replace("# ", ""), encoding="utf-8")
+    assert any("no headings" in f.message for f in errors_of(prompts))
 
 
 def test_a_syntax_error_names_the_file_and_line(prompts):
@@ -133,8 +157,12 @@ def test_load_catalog_raises_with_every_error_at_once(prompts):
 def test_the_operators_guide_names_every_key_of_the_prompt_files():
     """prompts/README.md is how operators learn the files: no key may go unexplained."""
     from voiceline.catalog import CALL_KEYS, COMMAND_KEYS, LANGUAGE_KEYS, TEXT_KEYS, TOPIC_KEYS
+    from voiceline.catalog.model import QUESTION_KEYS, RED_FLAG_KEYS, RED_FLAG_KINDS
 
     guide = (Path(__file__).resolve().parent.parent / "prompts" / "README.md").read_text()
     missing = [key for key in (*LANGUAGE_KEYS, *CALL_KEYS, *COMMAND_KEYS, *TEXT_KEYS,
-                               *TOPIC_KEYS) if f"`{key}`" not in guide]
+                               *TOPIC_KEYS, *RED_FLAG_KEYS, *QUESTION_KEYS, "guide")
+               if f"`{key}`" not in guide]
+    missing += [section for section in (*RED_FLAG_KINDS, "questions")
+                if f"`[{section}]`" not in guide]
     assert missing == []

@@ -230,7 +230,7 @@ def test_a_call_ending_without_disclaimer_and_physician_is_an_error(prompts, mon
 
     def careless(lang, *reason, how="caller"):
         step = real(lang, *reason, how=how)
-        return dataclasses.replace(step, say=step.say[:-1])  # forgets the physician prompt
+        return dataclasses.replace(step, say=(*step.say[:-2], step.say[-1]))  # no physician
 
     monkeypatch.setattr("voiceline.checks.content.end_call", careless)
     errors = [f for f in findings_of(prompts) if f["severity"] == "error"]
@@ -279,19 +279,24 @@ def _odd_format(p):
     (p / "en" / "audio" / "topic.risks.m4a").write_bytes(b"\0\0\0 ftypM4A")
 
 
-def _not_reviewed(p):
-    path = p / "es" / "topics.toml"
+def _set_review(path, topic, key, value):
     text = path.read_text(encoding="utf-8")
-    start = text.index("reviewed = ", section_start(text, "benefits"))
-    path.write_text(text[:start] + text[text.index("\n", start) + 1:], encoding="utf-8")
+    start = text.index(f"\n{key} = ", section_start(text, topic)) + 1
+    end = text.index("\n", start)
+    path.write_text(text[:start] + f"{key} = {value}" + text[end:], encoding="utf-8")
+
+
+def _reviewer_without_date(p):
+    _set_review(p / "es" / "topics.toml", "benefits", "reviewed_by", '"Dra. Ana Ruiz, MD"')
+
+
+def _date_without_reviewer(p):
+    _set_review(p / "es" / "topics.toml", "risks", "reviewed", "2026-11-30")
 
 
 def _reviewed_in_the_future(p):
-    path = p / "en" / "topics.toml"
-    text = path.read_text(encoding="utf-8")
-    start = text.index("reviewed = ", section_start(text, "cost"))
-    end = text.index("\n", start)
-    path.write_text(text[:start] + "reviewed = 2999-01-01" + text[end:], encoding="utf-8")
+    _set_review(p / "en" / "topics.toml", "cost", "reviewed_by", '"Dr. Lee"')
+    _set_review(p / "en" / "topics.toml", "cost", "reviewed", "2999-01-01")
 
 
 def _silence_recording(p):
@@ -301,13 +306,16 @@ def _silence_recording(p):
 
 WARNED = [
     (_hard_english, "prompts/en/topics.toml", "topics.risks.spoken", "Flesch-Kincaid"),
-    (_hard_spanish, "prompts/es/topics.toml", "topics.risks.spoken", "Fernández-Huerta"),
+    (_hard_spanish, "prompts/es/topics.toml", "topics.risks.spoken", "Szigriszt-Pazos"),
     (_long_topic, "prompts/en/topics.toml", "topics.recovery.spoken", f"{SPOKEN_SECONDS}"),
     (_long_main_menu, "prompts/es/line.toml", "menus.main", f"limit is {MENU_SECONDS}"),
     (_misnamed_recording, "prompts/en/audio/call.welcom.mp3", "", "No prompt is called"),
     (_empty_recording, "prompts/es/audio/call.goodbye.wav", "", "empty"),
     (_odd_format, "prompts/en/audio/topic.risks.m4a", "", "only .mp3 and .wav"),
-    (_not_reviewed, "prompts/es/topics.toml", "topics.benefits", "last checked"),
+    (_reviewer_without_date, "prompts/es/topics.toml", "topics.benefits.reviewed",
+     "no review date"),
+    (_date_without_reviewer, "prompts/es/topics.toml", "topics.risks.reviewed_by",
+     "who reviewed"),
     (_reviewed_in_the_future, "prompts/en/topics.toml", "topics.cost.reviewed", "future"),
     (_silence_recording, "prompts/en/audio/call.no_input.mp3", "", "every silence reprompt"),
 ]
@@ -378,12 +386,12 @@ def test_grades_order_plain_and_hard_texts():
     fácil = "La inyección va en el cuello. Puede ayudar. Hable con su médico si es para usted."
     difícil = ("Las intervenciones regenerativas necesitan una evaluación individualizada "
                "considerando contraindicaciones y respuestas fisiológicas anticipadas.")
-    assert readability.fernandez_huerta(fácil) > 80 > 40 > readability.fernandez_huerta(difícil)
+    assert readability.szigriszt_pazos(fácil) > 80 > 40 > readability.szigriszt_pazos(difícil)
 
 
 def test_too_short_a_text_gets_no_grade():
     assert readability.flesch_kincaid_grade("Main menu.") is None
-    assert readability.fernandez_huerta("Menú principal.") is None
+    assert readability.szigriszt_pazos("Menú principal.") is None
 
 
 def test_speaking_time_is_words_at_the_documented_pace():

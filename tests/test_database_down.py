@@ -143,8 +143,8 @@ def test_the_line_keeps_answering_while_the_database_is_down(outage, signer, cat
         call = full_call(app, signer, catalog)
         assert call.press("4")[0].text == lang.call["text_failed"]  # the opt-out is unknown
         call.press("3")
-        assert call.hung_up and call.heard_text[-2:] == [lang.call["disclaimer"],
-                                                          lang.call["physician"]]
+        assert call.hung_up and call.heard_text[-3:] == [
+            lang.call["disclaimer"], lang.call["physician"], lang.call["goodbye"]]
         for body in ("MENU", "4", "HELP", "START", "hola"):
             assert texter.send(body) is None, body  # HTTP 200, empty <Response/>
         assert texter.send("STOP") is None

@@ -67,9 +67,13 @@ def said(response) -> list[tuple[str, str]]:
 
 
 def expected_speech(*codes: str) -> list[tuple[str, str]]:
-    return [(text, LAST_RESORT[code].speech_tag) for code in codes
-            for text in (LAST_RESORT[code].apology, LAST_RESORT[code].disclaimer,
-                         LAST_RESORT[code].physician, LAST_RESORT[code].call_back)]
+    """Apology, disclaimer and physician prompt in each language; only then the farewell
+    (call back later, goodbye) in each."""
+    before = [(text, LAST_RESORT[code].speech_tag) for code in codes
+              for text in (LAST_RESORT[code].apology, LAST_RESORT[code].disclaimer,
+                           LAST_RESORT[code].physician)]
+    return before + [(LAST_RESORT[code].call_back, LAST_RESORT[code].speech_tag)
+                     for code in codes]
 
 
 def ends_with_hangup(response) -> bool:

@@ -29,7 +29,8 @@ def topic_section(lang: str) -> str:
     label, word, spoken, text = PROCEDURE[lang]
     return (f'\n[procedure]\nlabel = "{label}"\nwords = ["{word}"]\n'
             f'spoken = """\n{spoken}\n"""\ntext = """\n{text}\n"""\n'
-            'source = "What Happens During the Procedure?"\nreviewed = 2026-12-01\n')
+            'source = "What Happens During the Procedure?"\n'
+            'reviewed_by = "not yet reviewed"\nreviewed = "not yet reviewed"\n')
 
 
 def replace_value(path, key: str, value: str, section: str = "") -> None:
@@ -44,8 +45,11 @@ def replace_value(path, key: str, value: str, section: str = "") -> None:
 
 
 def add_the_procedure_topic(prompts) -> None:
-    """What prompts/README.md says to do: the same section in every language, the id in
-    flow.toml's topics, and an option in one menu."""
+    """What prompts/README.md says to do: the guide's section it sums up, the same section
+    in every language, the id in flow.toml's topics, and an option in one menu."""
+    with (prompts / "guide.md").open("a", encoding="utf-8") as guide:
+        guide.write("\n# What Happens During the Procedure?\nDuring the procedure, a "
+                    "physician numbs the skin and injects the cells into the neck.\n")
     flow = prompts / "flow.toml"
     text = flow.read_text(encoding="utf-8")
     text = text.replace('  "alternatives",\n]', '  "alternatives",\n  "procedure",\n]', 1)
@@ -57,8 +61,12 @@ def add_the_procedure_topic(prompts) -> None:
         with (prompts / lang / "topics.toml").open("a", encoding="utf-8") as topics:
             topics.write(topic_section(lang))
     # An eleventh line in the texted list: shorten the first line so it still fits in 2.
-    replace_value(prompts / "en" / "line.toml", "welcome", '"Neck pain info line."', "text")
-    replace_value(prompts / "es" / "line.toml", "welcome", '"Dolor de cuello."', "text")
+    replace_value(prompts / "en" / "line.toml", "welcome", '"Neck pain info."', "text")
+    replace_value(prompts / "en" / "line.toml", "language_set", '"OK: English."', "text")
+    replace_value(prompts / "es" / "line.toml", "welcome", '"Cuello."', "text")
+    edit_label = prompts / "es" / "topics.toml"
+    edit_label.write_text(edit_label.read_text(encoding="utf-8").replace(
+        'label = "otros tratamientos"', 'label = "opciones"'), encoding="utf-8")
     for key, words in (("unknown", '"No entendimos."'), ("language_set", '"En español."'),
                        ("resubscribed", '"Le escribiremos."')):
         replace_value(prompts / "es" / "line.toml", key, words, "text")
@@ -76,7 +84,8 @@ def add_french(prompts) -> None:
                        ("welcome", '"Bienvenue sur la ligne du cou."'),
                        ("main_menu_intro", '"Menu principal."')):
         replace_value(line, key, value)
-    replace_value(line, "welcome", '"Ligne sur le cou."', "text")
+    replace_value(line, "welcome", '"Ligne du cou."', "text")
+    replace_value(line, "language_set", '"OK: francais."', "text")
     topics = prompts / "fr" / "topics.toml"
     text = topics.read_text(encoding="utf-8")
     topics.write_text(text[: text.index("\n[procedure]")] + topic_section("fr"),

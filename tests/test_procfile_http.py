@@ -80,7 +80,8 @@ def test_all_ten_topics_by_keypad_over_http(server, signer, catalog, code):
         assert lang.topics[topic_id].spoken in heard
         call.press("3")  # end the call
         assert call.hung_up
-        assert call.heard_text[-2:] == [lang.call["disclaimer"], lang.call["physician"]]
+        assert call.heard_text[-3:] == [lang.call["disclaimer"], lang.call["physician"],
+                                        lang.call["goodbye"]]
 
 
 def test_texts_over_http_stop_and_start(server, signer, catalog):

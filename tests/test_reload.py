@@ -175,3 +175,21 @@ def test_texts_answer_with_the_edited_topic_though_the_line_remembered_the_old(p
     assert before
     path.write_text(before + "Edited. " + start + after, encoding="utf-8")
     assert ask_topic_two("+15005550102").startswith("Edited. " + start)
+
+
+def test_an_edit_of_the_guide_is_checked_on_the_running_line(prompts):
+    """The guide is one of the prompt files: renaming a heading a topic names is refused
+    like any other broken edit, and the line keeps the last good words."""
+    holder = CatalogHolder(prompts, load_checked, interval=0)
+    assert holder.load()
+    version = holder.catalog.version
+    guide = prompts / "guide.md"
+    text = guide.read_text(encoding="utf-8")
+    guide.write_text(text.replace("# How Much Does Stem Cell Therapy for Neck Pain Cost?",
+                                  "# Costs"), encoding="utf-8")
+    holder.refresh()
+    assert holder.catalog.version == version and holder.problem is not None
+    assert any(f.where == "topics.cost.source" for f in holder.errors())
+    guide.write_text(text + "\nA note.\n", encoding="utf-8")
+    holder.refresh()
+    assert holder.problem is None and holder.catalog.version != version

@@ -13,7 +13,8 @@ from voiceline import create_app
 from voiceline.checks import read_checked
 from voiceline.cli import cli
 from voiceline.settings import REPO_PROMPTS
-from voiceline.testing import FlaskTransport, SimulatedCall, TwilioSigner
+from voiceline.testing import FlaskTransport, SimulatedCall, SimulatedTexter, TwilioSigner
+from voiceline.text import gsm
 
 from .conftest import AUTH_TOKEN, BASE_URL
 
@@ -61,3 +62,24 @@ def test_every_topic_is_reachable_by_saying_its_name(shipped_line, shipped):
                 call, _ = say_at_main_menu(key, topic.label)
                 reached.append(topic.spoken in [h.text for h in call.press(choice)])
             assert any(reached), (code, topic.id, heard)
+
+
+def test_each_red_flag_group_is_answered_first_by_text_and_by_voice(shipped_line, shipped):
+    """Whatever the words, a red-flag word texted or said gets its group's wording first."""
+    transport, signer = shipped_line
+    for key, code in enumerate(shipped.flow.languages, start=1):
+        for n, (kind, group) in enumerate(shipped.languages[code].red_flags.groups.items()):
+            word = group.words[0]
+            # The answer is in the language whose words were found (a word may be in two).
+            wordings = {shipped.languages[c].red_flags.groups[kind].text
+                        for c in shipped.flow.languages
+                        if word in shipped.languages[c].red_flags.groups[kind].words}
+            texter = SimulatedTexter(transport, signer, number=f"+1500555{key}{n}99")
+            reply = texter.send(word)
+            assert any(reply.startswith(gsm.to_gsm7(w)) for w in wordings), (code, kind, reply)
+            call = SimulatedCall(transport, signer)
+            call.start()
+            if len(shipped.flow.languages) > 1:
+                call.press(str(key))
+            heard = call.say(word)
+            assert heard[0].text == group.spoken and not call.ended, (code, kind)

@@ -69,7 +69,8 @@ def test_a_call_prints_what_the_caller_hears_until_the_line_hangs_up(line, catal
         assert words in said
     assert output.count(MENU_MARK) == 3, "one marker before each thing typed"
     assert output[-1] == "  [the line hung up]"
-    assert said.index(en.call["disclaimer"]) < said.index(en.call["physician"])
+    assert said.index(en.call["disclaimer"]) < said.index(en.call["physician"]) \
+        < said.index(en.call["goodbye"])
 
 
 def test_lang_chooses_the_language_first(line, catalog):
@@ -89,7 +90,7 @@ def test_typed_speech_and_silence(line, catalog):
     said = heard_text(output)
     assert en.topics[topic].spoken in said
     assert en.no_input[0] in said and en.no_input[-1] in said
-    assert said.endswith(f"{en.call['physician']} [the line hung up]")
+    assert said.endswith(f"{en.call['physician']} {en.call['goodbye']} [the line hung up]")
 
 
 def test_text_me_this_shows_the_text_instead_of_sending_it(line, catalog):
@@ -155,7 +156,7 @@ def good_script(catalog) -> list[str]:
         "  " + "   ".join(en.topics[topic].spoken.split()[:8]) + "  ",
         "",
         "> 3",
-        en.call["physician"],
+        en.call["goodbye"],
         "[hangs up]",
         "> text: ES",
         gsm.to_gsm7(es.text["language_set"]),

@@ -87,7 +87,7 @@ def test_pressing_4_texts_the_topic_to_the_caller_in_their_language(line, signer
     assert 0 < request.req_kwargs["timeout"] <= 10  # the call must not wait on Twilio
     assert not call.ended
     call.press("3")
-    assert call.hung_up and lang.call["physician"] in call.heard_text[-1:]
+    assert call.hung_up and call.heard_text[-2:] == [lang.call["physician"], lang.call["goodbye"]]
 
 
 def test_the_offer_is_the_fourth_choice_after_every_topic(line, signer, catalog):

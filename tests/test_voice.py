@@ -16,9 +16,9 @@ def texts(heard):
 
 
 def ends_properly(call, lang):
-    """The call hung up right after the disclaimer and the physician prompt."""
-    tail = call.heard_text[-3:]
-    return call.hung_up and lang.call["disclaimer"] in tail and lang.call["physician"] in tail
+    """The call said the disclaimer and the physician prompt, then goodbye, and hung up."""
+    return call.hung_up and call.heard_text[-3:] == [
+        lang.call["disclaimer"], lang.call["physician"], lang.call["goodbye"]]
 
 
 def choose(call, catalog, code):
@@ -269,7 +269,8 @@ def test_broken_prompt_files_at_start_still_answer_with_the_disclaimer(config, s
     app = create_app({**config, "VOICELINE_PROMPTS_DIR": str(tmp_path / "missing")})
     call = SimulatedCall(FlaskTransport(app.test_client()), signer)
     heard = " ".join(texts(call.start()))
-    assert "not medical advice" in heard and "doctor" in heard
+    assert "not medical advice" in heard and "health care professional" in heard
+    assert heard.index("not medical advice") < heard.index("Goodbye")
     assert "No es un consejo médico" in heard  # the language is not known yet: both
     assert call.hung_up
     assert app.test_client().get("/healthz").status_code == 503

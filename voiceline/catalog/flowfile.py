@@ -37,6 +37,7 @@ class Flow:
     topics: tuple[str, ...]
     main_menu: str
     menus: Mapping[str, Menu]
+    guide: str = ""  # the guide's file, relative to the prompts folder
 
 
 NOT_A_FOLDER_FIX = ("Set VOICELINE_PROMPTS_DIR to your prompts folder (the one that holds "
@@ -74,13 +75,19 @@ def read_flow(reader: PromptFiles) -> Flow | None:
         raw_menus = {}
     for menu_id, raw in raw_menus.items():
         menus[menu_id] = _read_menu(reader, path, menu_id, raw)
-    unknown = set(data) - {"spec_version", "languages", "topics", "main_menu", "menus"}
+    guide = data.get("guide")
+    if not isinstance(guide, str) or not guide.strip():
+        reader.error(path, "guide", "flow.toml does not name the guide the topics sum up.",
+                     'Add guide = "guide.md" (the guide\'s file, next to flow.toml).')
+        guide = ""
+    unknown = set(data) - {"spec_version", "languages", "topics", "main_menu", "menus",
+                           "guide"}
     for key in sorted(unknown):
         reader.error(path, key, f"Unknown key '{key}'.", "Remove it or check its spelling.")
     if not languages or not topics:
         return None
     return Flow(SPEC_VERSION, tuple(languages), tuple(topics), main_menu,
-                MappingProxyType(menus))
+                MappingProxyType(menus), guide.strip())
 
 
 def _read_menu(reader: PromptFiles, path: Path, menu_id: str, raw: object) -> Menu:

@@ -32,7 +32,8 @@ def files_signature(root: Path) -> Signature:
     """Name, modification time and size of every file the catalog is read from: cheap to
     take (a few dozen ``stat`` calls), and different after any save."""
     entries = []
-    for pattern in ("flow.toml", "*/*.toml", "*/audio/*"):
+    # The guide (guide.md, named in flow.toml) sits beside flow.toml as text.
+    for pattern in ("flow.toml", "*.md", "*.txt", "*/*.toml", "*/audio/*"):
         for path in root.glob(pattern):
             if pattern.endswith("audio/*") and path.suffix.lower() not in AUDIO_SUFFIXES:
                 continue

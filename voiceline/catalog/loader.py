@@ -1,8 +1,9 @@
 """Reading the prompt files into a ``Catalog``, validated as a whole.
 
 ``flow.toml`` is the menu as data (with a spec version; see ``flowfile``);
-``<lang>/line.toml`` and ``<lang>/topics.toml`` hold one language's words (read with
-``prompt_files``). ``read_catalog`` reads them all and returns an immutable ``Catalog``
+``<lang>/line.toml``, ``<lang>/topics.toml`` and ``<lang>/red_flags.toml`` hold one
+language's words (read with ``prompt_files``); the guide the topics sum up is named in
+flow.toml (``guide``). ``read_catalog`` reads them all and returns an immutable ``Catalog``
 (or None) with every finding, each naming its file, line and fix. Rules about the words
 themselves are passed in (``rules``): they live above the engines, in ``checks``.
 """
@@ -18,16 +19,24 @@ from typing import Any
 
 from ..errors import CatalogError, Finding
 from .flowfile import Flow, check_flow, read_flow
+from .guide import read_guide
 from .model import (
     AUDIO_SUFFIXES,
     CALL_KEYS,
     COMMAND_KEYS,
     LANGUAGE_KEYS,
     LIST_KEYS,
+    NOT_REVIEWED,
+    QUESTION_KEYS,
+    RED_FLAG_KEYS,
+    RED_FLAG_KINDS,
     TEXT_KEYS,
     TOPIC_KEYS,
     Catalog,
+    Guide,
     Language,
+    RedFlagGroup,
+    RedFlags,
     Topic,
 )
 from .prompt_files import PromptFiles
@@ -50,14 +59,17 @@ def read_catalog(root: str | Path, rules: Rules | None = None
     reader = PromptFiles(Path(root).resolve())
     flow = read_flow(reader)
     languages: dict[str, Language] = {}
+    guide: Guide | None = None
     if flow is not None:
+        guide = read_guide(reader, flow.guide)
         for code in flow.languages:
             language = _read_language(reader, code, flow)
             if language is not None:
                 languages[code] = language
         check_flow(reader, flow)
     if rules is not None and flow is not None and len(languages) == len(flow.languages):
-        draft = Catalog(reader.root, _version(reader), flow, MappingProxyType(languages))
+        draft = Catalog(reader.root, _version(reader), flow, MappingProxyType(languages),
+                        guide=guide)
         for finding in rules(draft):
             reader.findings.append(_with_line(reader, finding))
     errors = [f for f in reader.findings if f.severity == "error"]
@@ -65,7 +77,7 @@ def read_catalog(root: str | Path, rules: Rules | None = None
         return None, reader.findings
     warnings = tuple(f for f in reader.findings if f.severity != "error")
     return Catalog(reader.root, _version(reader), flow, MappingProxyType(languages),
-                   warnings), reader.findings
+                   warnings, guide), reader.findings
 
 
 def _with_line(reader: PromptFiles, finding: Finding) -> Finding:
@@ -117,11 +129,13 @@ def _read_language(reader: PromptFiles, code: str, flow: Flow) -> Language | Non
                                prefix="topics.", kind="topic")
         topics[topic_id] = Topic(topic_id, values["label"], tuple(values["words"]),
                                  values["spoken"], values["text"], values["source"],
-                                 values["reviewed"] or None)
+                                 values["reviewed_by"], values["reviewed"] or None,
+                                 values["reviewed_words"])
     for extra in sorted(set(topics_raw) - set(flow.topics)):
         reader.error(topics_path, f"topics.{extra}", f"Topic '{extra}' is not in flow.toml's "
                      "topics list.", "Add it to topics = [...] in flow.toml, or delete it.")
-    if len([f for f in reader.findings if f.severity == "error"]) > before:
+    red_flags = _read_red_flags(reader, folder / "red_flags.toml")
+    if len([f for f in reader.findings if f.severity == "error"]) > before or red_flags is None:
         return None
     lang, call = sections["language"], sections["call"]
     return Language(
@@ -131,7 +145,24 @@ def _read_language(reader: PromptFiles, code: str, flow: Flow) -> Language | Non
         no_input=tuple(call["no_input"]), menus=MappingProxyType(dict(menus)),
         text=MappingProxyType(sections["text"]), topics=MappingProxyType(topics),
         commands=MappingProxyType({k: tuple(v) for k, v in sections["commands"].items()}),
-        audio=MappingProxyType(_audio_files(folder / "audio")))
+        audio=MappingProxyType(_audio_files(folder / "audio")), red_flags=red_flags)
+
+
+def _read_red_flags(reader: PromptFiles, path: Path) -> RedFlags | None:
+    raw = reader.read_toml(path)
+    if raw is None:
+        return None
+    groups = {}
+    for kind in RED_FLAG_KINDS:
+        values = _read_section(reader, path, raw, kind, RED_FLAG_KEYS, kind="red_flag")
+        groups[kind] = RedFlagGroup(kind, tuple(values["words"]), values["spoken"],
+                                    values["text"])
+    questions = _read_section(reader, path, raw, "questions", QUESTION_KEYS)
+    for extra in sorted(set(raw) - {*RED_FLAG_KINDS, "questions"}):
+        reader.error(path, extra, f"Unknown section [{extra}].",
+                     "Remove it or check its spelling.")
+    return RedFlags(MappingProxyType(groups), tuple(questions["general"]),
+                    tuple(questions["personal"]))
 
 
 def _read_section(reader: PromptFiles, path: Path, data: dict[str, Any], section: str,
@@ -147,10 +178,17 @@ def _read_section(reader: PromptFiles, path: Path, data: dict[str, Any], section
         where = f"{prefix}{section}.{key}"
         value = raw.get(key)
         if key == "reviewed":
-            if value is not None and not isinstance(value, date):
-                reader.error(path, where, "'reviewed' must be a date.",
-                             "Write it like reviewed = 2026-11-28 (no quotes).")
+            if not isinstance(value, date) and value != NOT_REVIEWED:
+                reader.error(path, where, f"'reviewed' must be a date, or \"{NOT_REVIEWED}\".",
+                             "Write it like reviewed = 2026-11-28 (no quotes), or "
+                             f'reviewed = "{NOT_REVIEWED}".')
             values[key] = value if isinstance(value, date) else None
+            continue
+        if key == "reviewed_words":  # written by `voiceline review`, absent until then
+            if value is not None and not isinstance(value, str):
+                reader.error(path, where, "'reviewed_words' must be a text in quotes.",
+                             "Let `voiceline review` write it.")
+            values[key] = value.strip() if isinstance(value, str) else ""
             continue
         if (list_kind, key) in LIST_KEYS:
             ok = isinstance(value, list) and value and all(isinstance(v, str) and v.strip()

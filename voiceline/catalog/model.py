@@ -1,16 +1,19 @@
 """The catalog as a model: every word the line says, as immutable data.
 
-A ``Catalog`` holds the menu (``Flow``, from flow.toml) and one ``Language`` per folder
-(line.toml and topics.toml); ``loader`` builds it from the files. The key names below are
+A ``Catalog`` holds the menu (``Flow``, from flow.toml), the guide the words sum up
+(``Guide``, named in flow.toml) and one ``Language`` per folder (line.toml, topics.toml
+and red_flags.toml); ``loader`` builds it from the files. The key names below are
 the whole vocabulary of those files.
 """
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
+from types import MappingProxyType
 
 from ..errors import Finding
 from .flowfile import Flow
@@ -27,13 +30,21 @@ CALL_KEYS = (
     "text_failed", "text_unconfirmed",
 )
 TEXT_KEYS = (
-    "welcome", "menu_header", "menu_footer", "help", "unknown", "did_you_mean",
+    "welcome", "emergency", "menu_header", "menu_footer", "help", "unknown", "did_you_mean",
     "language_set", "resubscribed", "more", "disclaimer", "error", "too_long", "media",
 )
 COMMAND_KEYS = ("back", "repeat", "help", "main_menu", "end")
-TOPIC_KEYS = ("label", "words", "spoken", "text", "source", "reviewed")
+TOPIC_KEYS = ("label", "words", "spoken", "text", "source", "reviewed_by", "reviewed",
+              "reviewed_words")
+# red_flags.toml: two groups of words, each with what is said and texted when one is heard,
+# and the words that tell a general question ("is a fever a side effect?") from a problem.
+RED_FLAG_KINDS = ("emergency", "urgent")
+RED_FLAG_KEYS = ("words", "spoken", "text")
+QUESTION_KEYS = ("general", "personal")
 LIST_KEYS = {("language", "words"), ("language", "greetings"), ("call", "no_input"),
-             ("topic", "words"), *(("commands", k) for k in COMMAND_KEYS)}
+             ("topic", "words"), ("red_flag", "words"), ("questions", "general"),
+             ("questions", "personal"), *(("commands", k) for k in COMMAND_KEYS)}
+NOT_REVIEWED = "not yet reviewed"  # what reviewed_by and reviewed say until a clinician has
 
 
 @dataclass(frozen=True)
@@ -44,7 +55,40 @@ class Topic:
     spoken: str
     text: str
     source: str
-    reviewed: date | None
+    reviewed_by: str  # who checked it against the guide, or NOT_REVIEWED
+    reviewed: date | None  # when; None until it is reviewed
+    reviewed_words: str = ""  # the fingerprint of the words as reviewed (``words_hash``)
+
+    def words_hash(self) -> str:
+        """A short fingerprint of what this topic says (label, spoken and text, spacing
+        ignored): a review holds for these words only."""
+        words = "\n".join(" ".join(t.split()) for t in (self.label, self.spoken, self.text))
+        return hashlib.sha256(words.encode("utf-8")).hexdigest()[:12]
+
+
+@dataclass(frozen=True)
+class RedFlagGroup:
+    """One group of red-flag words (emergency or urgent) and what the line answers."""
+
+    kind: str  # one of RED_FLAG_KINDS
+    words: tuple[str, ...]
+    spoken: str
+    text: str
+
+
+@dataclass(frozen=True)
+class RedFlags:
+    groups: Mapping[str, RedFlagGroup]  # by kind
+    general: tuple[str, ...] = ()  # words of a general question ("side effect")
+    personal: tuple[str, ...] = ()  # words of a problem the person has ("i have", "my")
+
+
+@dataclass(frozen=True)
+class Guide:
+    """The patient guide the topics sum up: its text, section by section (by heading)."""
+
+    file: str
+    sections: Mapping[str, str]
 
 
 @dataclass(frozen=True)
@@ -63,6 +107,7 @@ class Language:
     topics: Mapping[str, Topic]
     commands: Mapping[str, tuple[str, ...]]  # spoken words for back, repeat, help, ...
     audio: Mapping[str, Path] = field(default_factory=dict)
+    red_flags: RedFlags = field(default_factory=lambda: RedFlags(MappingProxyType({})))
 
     def key_name(self, key: str) -> str:
         """How a key is spoken: '*' is 'star' in English, 'asterisco' in Spanish."""
@@ -79,6 +124,7 @@ class Catalog:
     flow: Flow
     languages: Mapping[str, Language]
     warnings: tuple[Finding, ...] = ()
+    guide: Guide | None = None
 
     @property
     def default_language(self) -> str:

@@ -7,16 +7,23 @@ sentence or a hard word never takes the line down. The limits, documented for
 operators in prompts/README.md:
 
 - SMS: GSM-7 characters only; a topic's text with the disclaimer in at most 3 segments
-  (error), 2 if possible (warning); the topic list in 2 (error).
+  (error), 2 if possible (warning); the topic list in 2, also the first reply with its
+  "Emergency? Call 911." (error); a red flag's reply with the list in 3 (error).
 - Spoken: each text at most 4,096 characters (Twilio's ``<Say>`` limit; error); about
   ``SPOKEN_SECONDS`` for any one text and ``MENU_SECONDS`` until a menu's last choice is
   heard (warnings; see ``readability.WORDS_PER_MINUTE``).
 - Reading level (warnings): English Flesch-Kincaid grade above ``MAX_GRADE``; Spanish
-  Fernández-Huerta reading ease below ``MIN_EASE``.
+  Szigriszt-Pazos perspicuity below ``MIN_EASE``.
+- Faithfulness to the guide (``faithfulness``): a source that is no heading of the guide,
+  and numbers, prices or strong words its section does not contain (errors); sentences
+  with little support in it (warnings).
+- Red flags: text.emergency names 911 (error); red-flag words that are also topic words
+  (warning: that topic could never be reached by them).
 - Every ending of a call says the disclaimer and the physician prompt (error); the text
   disclaimer, which ends every text, stays short (warning).
 - Recordings whose file name matches no prompt, or that are empty (warnings).
-- Topics without a review date, or with one in the future (warnings).
+- Review records that contradict themselves (``provenance``; warnings). Topics awaiting
+  clinical review are not warnings: ``provenance.awaiting_review`` lists them apart.
 """
 
 from __future__ import annotations
@@ -24,14 +31,25 @@ from __future__ import annotations
 import difflib
 import string
 from collections.abc import Iterator
-from datetime import date
 from pathlib import Path
 
 from ..catalog import AUDIO_SUFFIXES, CALL_KEYS, TEXT_KEYS, Catalog, Language
+from ..catalog.model import RED_FLAG_KINDS
 from ..engine.call import CallState, Speech, end_call, enter
-from ..engine.texts import MAX_SEGMENTS, MENU_SEGMENTS, compose_menu, topic_body
+from ..engine.texts import (
+    MAX_SEGMENTS,
+    MENU_SEGMENTS,
+    compose_first,
+    compose_help,
+    compose_language_set,
+    compose_menu,
+    topic_body,
+)
 from ..errors import Finding
 from ..text import gsm, readability
+from ..text.matching import normalise
+from .faithfulness import faithfulness_findings
+from .provenance import review_findings
 
 # The placeholders each text may use; anything else in {braces} is a typo.
 PLACEHOLDERS = {"call.option": {"label", "key"}, "call.invalid_key": {"key"},
@@ -42,8 +60,9 @@ REQUIRED_PLACEHOLDERS = {"call.option": {"label", "key"}, "language.choose": {"k
 SAY_MAX_CHARS = 4096  # Twilio's <Say> refuses longer text
 SPOKEN_SECONDS = 60  # one topic or other text; longer and callers lose the thread
 MENU_SECONDS = 30  # from a menu's start until its last choice is heard
-MAX_GRADE = 8.0  # Flesch-Kincaid (English)
-MIN_EASE = 60.0  # Fernández-Huerta (Spanish): 60 to 70 is about grades 7 and 8
+MAX_GRADE = 6.0  # Flesch-Kincaid (English)
+MIN_EASE = 65.0  # Szigriszt-Pazos (Spanish): 65 to 80 is "fairly easy", about grade 6
+EMERGENCY_NUMBER = "911"
 TEXT_DISCLAIMER_CHARS = 70
 
 # [call] texts only ever said as parts of other sentences, so never played as recordings.
@@ -60,7 +79,9 @@ def content_findings(catalog: Catalog) -> Iterator[Finding]:
         # Menus are timed as the engine says them, which needs placeholders that work.
         yield from _spoken_findings(catalog, lang, time_menus=not placeholders)
         yield from _reading_findings(catalog, lang)
-        yield from _review_findings(catalog, lang)
+        yield from faithfulness_findings(catalog, lang)
+        yield from review_findings(catalog, lang)
+        yield from _red_flag_findings(catalog, lang)
         yield from audio_findings(catalog, lang)
 
 
@@ -73,6 +94,10 @@ def _files(catalog: Catalog, lang: Language) -> tuple[str, str]:
 def _texts(catalog: Catalog, lang: Language) -> Iterator[tuple[str, str, str]]:
     """(file, key path, text) for every text of a language."""
     line, topics = _files(catalog, lang)
+    red_flags = _red_flags_file(catalog, lang)
+    for kind, group in lang.red_flags.groups.items():
+        yield red_flags, f"{kind}.spoken", group.spoken
+        yield red_flags, f"{kind}.text", group.text
     yield line, "language.choose", lang.choose
     for key in CALL_KEYS:
         yield line, f"call.{key}", lang.call[key] if key != "no_input" else ""
@@ -115,6 +140,8 @@ def _sms_findings(catalog: Catalog, lang: Language) -> Iterator[Finding]:
     sms_texts = [(line, f"text.{k}", lang.text[k]) for k in TEXT_KEYS]
     sms_texts += [(topics, f"topics.{t.id}.text", t.text) for t in lang.topics.values()]
     sms_texts += [(topics, f"topics.{t.id}.label", t.label) for t in lang.topics.values()]
+    sms_texts += [(_red_flags_file(catalog, lang), f"{g.kind}.text", g.text)
+                  for g in lang.red_flags.groups.values()]
     for file, where, text in sms_texts:
         for char in gsm.non_gsm7(text):
             plain = gsm.suggest(char)
@@ -136,24 +163,36 @@ def _sms_findings(catalog: Catalog, lang: Language) -> Iterator[Finding]:
             yield Finding(topics, None, where, f"With the disclaimer this text takes {count} "
                           "SMS segments.", "Shorten it to two segments (306 characters) "
                           "if you can.", severity="warning")
-    help_text = lang.text["help"] + ending
-    if gsm.segments(gsm.to_gsm7(help_text)) > MAX_SEGMENTS:
-        yield Finding(line, None, "text.help", "The help text with the disclaimer is longer "
-                      "than three SMS segments.", "Shorten it.")
+    if gsm.segments(compose_help(lang)) > MAX_SEGMENTS or \
+            not compose_help(lang).endswith(gsm.to_gsm7(lang.text["help"] + ending)):
+        yield Finding(line, None, "text.help", "The help text, with text.emergency and the "
+                      "disclaimer, is longer than three SMS segments.", "Shorten it.")
     # The list is sent after each of these first lines (or none: "MENU").
-    for first in ("welcome", "language_set", "resubscribed", "unknown"):
-        menu = compose_menu(catalog, lang, lang.text[first])
+    lists = {"welcome": compose_first(catalog, lang),
+             "language_set": compose_language_set(catalog, lang, first=True),
+             "resubscribed": compose_menu(catalog, lang, lang.text["resubscribed"]),
+             "unknown": compose_menu(catalog, lang, lang.text["unknown"])}
+    for first, menu in lists.items():
         if gsm.segments(menu) > MENU_SEGMENTS:
             yield Finding(line, None, f"text.{first}", f"The SMS topic list after text.{first} "
                           f"takes {gsm.segments(menu)} segments ({gsm.septets(menu)} "
                           f"characters); it must fit in {MENU_SEGMENTS} "
                           f"({gsm.MULTI_SEGMENT * MENU_SEGMENTS} characters).",
                           f"Shorten text.{first}, the topic labels, text.menu_header or "
-                          "text.menu_footer.")
+                          "text.menu_footer" + (", or text.emergency." if first in
+                                                 ("welcome", "language_set") else "."))
+    for group in lang.red_flags.groups.values():
+        full = compose_menu(catalog, lang, group.text)
+        if not full.endswith(gsm.to_gsm7(lang.text["menu_footer"] + ending)):
+            yield Finding(_red_flags_file(catalog, lang), None, f"{group.kind}.text",
+                          f"The {group.kind} text with the topic list does not fit in "
+                          f"{MAX_SEGMENTS} SMS segments, so the list is cut.",
+                          "Shorten it (about 150 characters at most).")
 
 
 def _ending_findings(catalog: Catalog, lang: Language) -> Iterator[Finding]:
-    """The disclaimer and physician prompt on every way a call ends, and after every text.
+    """The disclaimer and physician prompt, before goodbye, on every way a call ends; the
+    text disclaimer after every text.
 
     The loader already refuses a language without them (missing or empty); this makes sure
     the engine's endings, which the texts cannot change, still say them."""
@@ -163,10 +202,10 @@ def _ending_findings(catalog: Catalog, lang: Language) -> Iterator[Finding]:
                "after an error": end_call(lang, Speech(lang.code, lang.call["error"]))}
     for how, step in endings.items():
         said = [s.text for s in step.say]
-        if not (step.hangup and lang.call["disclaimer"] in said
-                and lang.call["physician"] in said):
+        if not (step.hangup and said[-3:] == [lang.call["disclaimer"], lang.call["physician"],
+                                              lang.call["goodbye"]]):
             yield Finding(line, None, "call.disclaimer", f"A call that ends {how} does not "
-                          "say the disclaimer and the physician prompt.",
+                          "say the disclaimer and the physician prompt, then goodbye.",
                           "Report this to a developer: the line must never end so.")
     if len(lang.text["disclaimer"]) > TEXT_DISCLAIMER_CHARS:
         yield Finding(line, None, "text.disclaimer", f"The text disclaimer has "
@@ -232,11 +271,11 @@ def _reading_findings(catalog: Catalog, lang: Language) -> Iterator[Finding]:
                 continue
             level = f"about grade {grade:.1f} (Flesch-Kincaid); the line aims at {MAX_GRADE:.0f}"
         else:
-            ease = readability.fernandez_huerta(stats)
+            ease = readability.szigriszt_pazos(stats)
             if ease is None or round(ease) >= MIN_EASE:
                 continue
-            level = (f"{ease:.0f} on the Fernández-Huerta scale; the line aims at "
-                     f"{MIN_EASE:.0f} or more (about grade 8)")
+            level = (f"{ease:.0f} on the Szigriszt-Pazos scale; the line aims at "
+                     f"{MIN_EASE:.0f} or more (fairly easy, about grade 6)")
         hard = ", ".join(f"'{w}'" for w in stats.long_words[:4])
         yield Finding(file, None, where, f"Reading level is {level}.",
                       f"Use shorter sentences (the longest has {stats.longest_sentence} words)"
@@ -244,24 +283,39 @@ def _reading_findings(catalog: Catalog, lang: Language) -> Iterator[Finding]:
                          else "."), severity="warning")
 
 
-def _review_findings(catalog: Catalog, lang: Language) -> Iterator[Finding]:
-    """Each topic says when a person last checked it against the guide, so it can be audited."""
-    _, topics = _files(catalog, lang)
-    for topic in lang.topics.values():
-        where = f"topics.{topic.id}.reviewed"
-        if topic.reviewed is None:
-            yield Finding(topics, None, f"topics.{topic.id}", f"Topic '{topic.id}' does not "
-                          "say when it was last checked against the guide.",
-                          f"Add reviewed = {date.today().isoformat()} (no quotes) after you "
-                          "check it.", severity="warning")
-        elif topic.reviewed > date.today():
-            yield Finding(topics, None, where, f"The review date {topic.reviewed} is in the "
-                          "future.", "Write the day the topic was checked.", severity="warning")
+def _red_flags_file(catalog: Catalog, lang: Language) -> str:
+    return f"{catalog.root.name}/{lang.code}/red_flags.toml"
+
+
+def _red_flag_findings(catalog: Catalog, lang: Language) -> Iterator[Finding]:
+    """Texts must name 911; a red-flag word that is also a topic's word (in any language)
+    would turn every request for that topic into a red flag."""
+    line, _ = _files(catalog, lang)
+    if EMERGENCY_NUMBER not in lang.text["emergency"]:
+        yield Finding(line, None, "text.emergency", f"text.emergency does not say "
+                      f"{EMERGENCY_NUMBER}; it is sent with the first reply and with the "
+                      "help reply.", 'Write it like emergency = "Emergency? Call 911."')
+    topic_words = {f" {normalise(w)} ": (code, topic.id)
+                   for code, other in catalog.languages.items()
+                   for topic in other.topics.values() for w in (topic.label, *topic.words)}
+    for kind, group in lang.red_flags.groups.items():
+        for word in group.words:
+            needle = f" {normalise(word)} "
+            clash = next((where for phrase, where in topic_words.items() if needle in phrase),
+                         None)
+            if clash is not None:
+                yield Finding(_red_flags_file(catalog, lang), None, f"{kind}.words",
+                              f"The red-flag word '{word}' is also in the words of topic "
+                              f"'{clash[1]}' ({clash[0]}/topics.toml), so a request for that "
+                              f"topic gets the {kind} wording instead.",
+                              "Remove it from one of the two lists, or use a longer phrase.",
+                              severity="warning")
 
 
 def recordable(catalog: Catalog, lang: Language) -> set[str]:
     """The names a recording may have: each prompt said as a whole."""
     names = {f"call.{k}" for k in CALL_KEYS if k not in PARTS} | {"language.choose"}
+    names |= {f"red_flags.{kind}" for kind in RED_FLAG_KINDS}
     return names | {f"topic.{t}" for t in lang.topics}
 
 

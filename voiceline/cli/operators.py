@@ -1,4 +1,5 @@
-"""The operators' commands: ``voiceline init``, ``voiceline check`` and ``voiceline simulate``.
+"""The operators' commands: ``voiceline init``, ``voiceline check``, ``voiceline review``
+and ``voiceline simulate``.
 
 All work with no settings at all. ``init`` copies the shipped words into a folder of
 the operator's own, to edit. ``check`` only reads the prompt files (it never starts
@@ -12,9 +13,11 @@ from __future__ import annotations
 import json
 import logging
 import os
+import re
 import shutil
 import sys
 from collections.abc import Callable
+from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -22,6 +25,7 @@ import click
 
 from ..checks import read_checked
 from ..checks.content import MAX_GRADE, MENU_SECONDS, MIN_EASE, SPOKEN_SECONDS, speaking_report
+from ..checks.provenance import Awaiting, Review, awaiting_review, review_of
 from ..errors import Finding, VoicelineError
 from ..settings import DEFAULT_PROMPTS, prompts_dir
 from ..testing import SimulationError
@@ -62,7 +66,9 @@ def check(prompts_dir: Path | None, as_json: bool) -> None:
     """Check the prompt files (default: VOICELINE_PROMPTS_DIR, or the shipped words).
 
     Every problem at once, each with file, line and how to fix it. Exits 0 only when there
-    are no errors; warnings (reading level, speaking time, long texts) never fail.
+    are no errors; warnings (reading level, speaking time, long texts) never fail. Topics
+    no clinician has checked in their current words are listed apart: they are not faults
+    of the files (record a review with `voiceline review`).
     """
     root = (prompts_dir or default_prompts()).resolve()
     if not root.is_dir():
@@ -75,14 +81,19 @@ def check(prompts_dir: Path | None, as_json: bool) -> None:
     findings = sorted(findings, key=lambda f: (f.severity != "error", f.file, f.line or 0))
     errors = sum(f.severity == "error" for f in findings)
     report = speaking_report(catalog) if catalog is not None else None
+    awaiting = awaiting_review(catalog) if catalog is not None else []
     if as_json:
         click.echo(json.dumps({
             "prompts_dir": str(root), "ok": errors == 0, "errors": errors,
             "warnings": len(findings) - errors,
             "findings": [_as_dict(f) for f in findings], "speaking_seconds": report,
+            "awaiting_review": [{"language": a.lang, "topic": a.topic, "review": a.review}
+                                for a in awaiting],
         }, indent=2, ensure_ascii=False))
     else:
         _print_findings(root, findings, errors, report)
+        if catalog is not None:
+            _print_awaiting(awaiting)
     sys.exit(1 if errors else 0)
 
 
@@ -109,9 +120,87 @@ def _print_findings(root: Path, findings: list[Finding], errors: int,
             click.echo(f"  {code}: menus {menus}; longest topic {longest[0]} {longest[1]} s")
     warnings = len(findings) - errors
     click.echo(f"\n{errors} error(s), {warnings} warning(s). Reading level aims at grade "
-               f"{MAX_GRADE:.0f} (English) and {MIN_EASE:.0f}+ Fernández-Huerta (Spanish).")
+               f"{MAX_GRADE:.0f} (English) and {MIN_EASE:.0f}+ Szigriszt-Pazos (Spanish).")
     click.echo("The line will not load these files until the errors are fixed." if errors
                else "The line can serve these files.")
+
+
+def _print_awaiting(awaiting: list[Awaiting]) -> None:
+    if not awaiting:
+        click.echo("Every topic has been reviewed against the guide in its current words.")
+        return
+    click.echo(f"\nAwaiting clinical review: {len(awaiting)} topic(s), not counted as "
+               "warnings. Callers hear them; no clinician has checked these words yet.")
+    for review in (Review.NOT_YET, Review.OUT_OF_DATE):
+        names = [f"{a.lang}/{a.topic}" for a in awaiting if a.review is review]
+        if names:
+            click.echo(f"  {review}: {', '.join(names)}")
+
+
+@click.command("review")
+@click.argument("prompts_dir", required=False, type=FOLDER)
+@click.option("--by", "reviewer", required=True,
+              help="Who checked the topics against the guide (name and role).")
+@click.option("--topic", "topic_ids", multiple=True,
+              help="A topic id to record (repeat for more; default: every topic).")
+@click.option("--lang", "codes", multiple=True,
+              help="A language folder (repeat for more; default: every language).")
+def review(prompts_dir: Path | None, reviewer: str, topic_ids: tuple[str, ...],
+           codes: tuple[str, ...]) -> None:
+    """Record that a clinician checked topics against the guide, today, in their words
+    as they are now: writes reviewed_by, reviewed and reviewed_words in topics.toml.
+    A later change of those words shows as "review out of date" in `voiceline check`."""
+    root = (prompts_dir or default_prompts()).resolve()
+    catalog, findings = read_checked(root) if root.is_dir() else (None, [])
+    if catalog is None:
+        click.echo(f"voiceline review: the prompt files in {root} have errors (or are "
+                   "missing); run `voiceline check` and fix them first.", err=True)
+        sys.exit(1)
+    # Written into a TOML string: no quotes, backslashes or control characters.
+    name = " ".join(re.sub(r'[\\"\x00-\x1f\x7f]', " ", reviewer).split())
+    if not name or name.lower() == Review.NOT_YET:
+        click.echo("voiceline review: --by must name the reviewer.", err=True)
+        sys.exit(2)
+    unknown = [t for t in topic_ids if t not in catalog.flow.topics] + \
+        [c for c in codes if c not in catalog.languages]
+    if unknown:
+        click.echo(f"voiceline review: no such topic or language: {', '.join(unknown)}.",
+                   err=True)
+        sys.exit(2)
+    today = date.today().isoformat()
+    for code in codes or catalog.flow.languages:
+        path = root / code / "topics.toml"
+        text = path.read_text(encoding="utf-8")
+        for topic_id in topic_ids or catalog.flow.topics:
+            topic = catalog.languages[code].topics[topic_id]
+            text = _record_review(text, topic_id, {"reviewed_by": f'"{name}"',
+                                                   "reviewed": today,
+                                                   "reviewed_words": f'"{topic.words_hash()}"'})
+            state = review_of(topic)
+            click.echo(f"{code}/{topic_id}: reviewed by {name} on {today}"
+                       + (" (was: review out of date)" if state is Review.OUT_OF_DATE else ""))
+        path.write_text(text, encoding="utf-8")
+
+
+def _record_review(text: str, topic_id: str, values: dict[str, str]) -> str:
+    """``text`` (a topics.toml) with the review keys of ``[topic_id]`` set to ``values``;
+    comments and everything else are kept as they are."""
+    lines = text.splitlines(keepends=True)
+    start = next(i for i, line in enumerate(lines) if line.strip() == f"[{topic_id}]")
+    end = next((i for i in range(start + 1, len(lines)) if lines[i].startswith("[")),
+               len(lines))
+    last = end
+    while last > start + 1 and not lines[last - 1].strip():
+        last -= 1  # new keys go after the section's last line, before the blank ones
+    for key, value in values.items():
+        pattern = re.compile(rf"^{key}\s*=")
+        found = next((i for i in range(start + 1, end) if pattern.match(lines[i])), None)
+        if found is None:
+            lines.insert(last, f"{key} = {value}\n")
+            last, end = last + 1, end + 1
+        else:
+            lines[found] = f"{key} = {value}\n"
+    return "".join(lines)
 
 
 @click.group("simulate", invoke_without_command=True)
@@ -186,4 +275,5 @@ def _read_line() -> str | None:
 def init_cli(cli: click.Group) -> None:
     cli.add_command(init)
     cli.add_command(check)
+    cli.add_command(review)
     cli.add_command(simulate)

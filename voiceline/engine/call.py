@@ -23,6 +23,7 @@ from dataclasses import dataclass, replace
 from ..catalog import Catalog, Language
 from ..text.matching import best_matches, normalise
 from .outcomes import CallEnd, EventKind, Happened, KeyAction, NodeKind, TextMeOutcome
+from .red_flags import detect
 
 BACK, HELP, REPEAT, MAIN = "*", "0", "#", "9"
 TOPIC_AGAIN, TOPIC_MAIN, TOPIC_END, TOPIC_TEXT = "1", "2", "3", "4"
@@ -206,9 +207,10 @@ def resume(catalog: Catalog, state: CallState) -> Step:
 
 
 def end_call(lang: Language, *reason: Speech, how: CallEnd = CallEnd.CALLER) -> Step:
-    """Every ending: why, then goodbye, the disclaimer and the physician prompt, then hang up."""
-    return Step(say=(*reason, _say(lang, "goodbye"), _say(lang, "disclaimer"),
-                     _say(lang, "physician")), hangup=True,
+    """Every ending: why, then the disclaimer and the physician prompt, and only then
+    goodbye (a caller who hangs up at "goodbye" has heard them), then hang up."""
+    return Step(say=(*reason, _say(lang, "disclaimer"), _say(lang, "physician"),
+                     _say(lang, "goodbye")), hangup=True,
                 happened=(Happened(EventKind.CALL_ENDED, lang.code, outcome=how),))
 
 
@@ -314,6 +316,11 @@ def _answer_language(catalog: Catalog, state: CallState, given: CallerInput) -> 
     if key.isdigit() and 1 <= int(key) <= len(codes):
         chosen = codes[int(key) - 1]
     elif given.speech.strip():
+        flag = detect(catalog, given.speech, None)
+        if flag is not None:  # said before any menu, in the language it was said in
+            step = _red_flag_first(catalog, CallState(flag.lang, catalog.flow.main_menu),
+                                   flag.lang, flag.kind)
+            return _noting(step, Happened(EventKind.LANGUAGE_CHOSEN, flag.lang))
         found = best_matches(given.speech, {c: catalog.languages[c].words for c in codes})
         chosen = found[0] if len(found) == 1 else None
     if chosen is None and (given.silent and state.silences >= 1 or state.misses >= 2):
@@ -412,7 +419,11 @@ COMMAND_KEYS = {"back": BACK, "help": HELP, "repeat": REPEAT, "main_menu": MAIN}
 
 
 def _hear(catalog: Catalog, lang: Language, state: CallState, given: CallerInput) -> Step:
-    """Spoken requests: a universal command, a choice on this menu, or any topic by name."""
+    """Spoken requests: a red flag first, then a universal command, a choice on this menu,
+    or any topic by name."""
+    flag = detect(catalog, given.speech, lang.code)
+    if flag is not None:
+        return _red_flag_first(catalog, _fresh(state), flag.lang, flag.kind)
     phrases: dict[Node | str, tuple[str, ...]] = {
         f"@{k}": v for k, v in lang.commands.items()}
     for code, other in catalog.languages.items():
@@ -443,6 +454,15 @@ def _hear(catalog: Catalog, lang: Language, state: CallState, given: CallerInput
     missed = replace(state, misses=min(state.misses + 1, MAX_MISSES), silences=0)
     step = _with_prefix(enter(catalog, missed, replay=False), (_say(lang, "not_understood"),))
     return _noting(step, Happened(EventKind.NOT_UNDERSTOOD, lang.code))
+
+
+def _red_flag_first(catalog: Catalog, state: CallState, flag_lang: str, kind: str) -> Step:
+    """A red flag's wording (in the language it was said in), then the menu the caller is
+    at, offered again: never a topic instead."""
+    wording = catalog.languages[flag_lang].red_flags.groups[kind].spoken
+    step = _with_prefix(enter(catalog, state, replay=False),
+                        (Speech(flag_lang, wording, f"red_flags.{kind}"),))
+    return _noting(step, Happened(EventKind.RED_FLAG, flag_lang, outcome=kind))
 
 
 def _trail_for(state: CallState) -> tuple[str, ...]:

@@ -57,6 +57,7 @@ class Answered(StrEnum):
     TOPIC = "topic"
     CHOICES = "choices"
     UNKNOWN = "unknown"
+    RED_FLAG = "red_flag"  # emergency or urgent wording first, then the list
     TOO_LONG = "too_long"
     MEDIA = "media"
 
@@ -91,6 +92,7 @@ class EventKind(StrEnum):
     SMS_UNREADABLE = "sms_unreadable"
     SMS_ANSWERED = "sms_answered"
     SMS_STATUS = "sms_status"
+    RED_FLAG = "red_flag"  # outcome: emergency or urgent; no words kept
 
 
 @dataclass(frozen=True)

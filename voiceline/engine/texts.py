@@ -16,6 +16,7 @@ from ..text import gsm
 from ..text.matching import best_matches, normalise
 from .guards import Texter
 from .outcomes import Answered, EventKind, Happened
+from .red_flags import detect
 
 # Twilio's standard keywords (its Advanced Opt-Out may add more through OptOutType).
 OPT_OUT_WORDS = {"stop", "stopall", "unsubscribe", "cancel", "end", "quit", "revoke", "optout"}
@@ -35,17 +36,20 @@ class TextAnswer:
     language: str  # the texter's language from now on
     kind: Answered  # what was answered (menu, topic, help...), for usage events
     topic: str = ""
+    red_flag: str = ""  # emergency or urgent, when that was answered first
 
     @property
     def happened(self) -> Happened:
+        if self.red_flag:
+            return Happened(EventKind.RED_FLAG, self.language, outcome=self.red_flag)
         kind = EventKind.SMS_UNREADABLE if self.kind in UNREADABLE else EventKind.SMS_ANSWERED
         return Happened(kind, self.language, self.topic, self.kind)
 
     def changes_language_of(self, texter: Texter | None) -> bool:
         """Whether the texter's stored language must change (a text that could not be read
         says nothing about it)."""
-        if self.kind in UNREADABLE:
-            return False
+        if self.kind in UNREADABLE or (self.red_flag and texter is not None):
+            return False  # a red flag is answered in its words' language, once
         return texter is None or texter.language != self.language
 
 
@@ -76,14 +80,23 @@ def answer_unreadable(catalog: Catalog, texter: Texter | None, why: Answered) ->
 
 def answer_text(catalog: Catalog, texter: Texter | None, body: str,
                 resubscribed: bool = False) -> TextAnswer:
-    """The reply to one text (pure). ``texter`` is None for a number never seen before."""
+    """The reply to one text (pure). ``texter`` is None for a number never seen before.
+
+    A red flag comes first ("my chest hurts"): its wording, in the language it was
+    written in, then the topic list."""
     code = catalog.language(texter.language if texter else None).code
+    flag = detect(catalog, body, texter.language if texter else None)
+    if flag is not None:
+        lang = catalog.languages[flag.lang]
+        wording = lang.red_flags.groups[flag.kind].text
+        return TextAnswer(compose_menu(catalog, lang, wording), flag.lang, Answered.RED_FLAG,
+                          red_flag=flag.kind)
     words = normalise(body)
     for other in catalog.flow.languages:
         chosen = catalog.languages[other]
         if words in {normalise(w) for w in chosen.words}:
-            return TextAnswer(compose_menu(catalog, chosen, chosen.text["language_set"]), other,
-                              Answered.LANGUAGE)
+            return TextAnswer(compose_language_set(catalog, chosen, first=texter is None),
+                              other, Answered.LANGUAGE)
         if texter is None and words in {normalise(g) for g in chosen.greetings}:
             code = other  # "hola" as a first text: answer in Spanish
     lang = catalog.languages[code]
@@ -91,10 +104,9 @@ def answer_text(catalog: Catalog, texter: Texter | None, body: str,
         return TextAnswer(compose_menu(catalog, lang, lang.text["resubscribed"]), code,
                           Answered.RESUBSCRIBED)
     if words in HELP_WORDS or words in _command_words(catalog, "help"):
-        return TextAnswer(compose(lang, lang.text["help"]), code, Answered.HELP)
+        return TextAnswer(compose_help(lang), code, Answered.HELP)
     if texter is None:
-        return TextAnswer(compose_menu(catalog, lang, lang.text["welcome"]), code,
-                          Answered.WELCOME)
+        return TextAnswer(compose_first(catalog, lang), code, Answered.WELCOME)
     if words in MENU_WORDS or words in _command_words(catalog, "main_menu") or \
             words in {normalise(g) for c in catalog.flow.languages
                       for g in catalog.languages[c].greetings}:
@@ -158,6 +170,22 @@ def topic_body(lang: Language, topic_id: str) -> str:
 
 def compose_topic(lang: Language, topic_id: str) -> str:
     return compose(lang, topic_body(lang, topic_id))
+
+
+def compose_first(catalog: Catalog, lang: Language) -> str:
+    """The first reply a new texter gets: welcome, "Emergency? Call 911.", the list."""
+    return compose_menu(catalog, lang, f"{lang.text['welcome']}\n{lang.text['emergency']}")
+
+
+def compose_language_set(catalog: Catalog, lang: Language, first: bool) -> str:
+    """"OK, English from now on." and the list; as a first reply, with "Emergency? Call 911."."""
+    line = lang.text["language_set"]
+    return compose_menu(catalog, lang, f"{line}\n{lang.text['emergency']}" if first else line)
+
+
+def compose_help(lang: Language) -> str:
+    """The reply to HELP: how the line works, "Emergency? Call 911.", rates and STOP."""
+    return compose(lang, f"{lang.text['emergency']}\n{lang.text['help']}")
 
 
 def compose_menu(catalog: Catalog, lang: Language, first_line: str = "") -> str:

@@ -255,6 +255,12 @@ class SimulatedTexter:
         return "\n".join("".join(m.itertext()) for m in messages)
 
 
+def safe_ending(heard: list[str], disclaimer: str, physician: str, farewell: str) -> bool:
+    """Whether a call's last words are the disclaimer and the physician prompt, and only
+    then the farewell: a caller who hangs up at "goodbye" has heard them both."""
+    return heard[-3:] == [disclaimer, physician, farewell]
+
+
 @dataclass
 class Ending:
     path: tuple[str, ...]  # the inputs that led here ("." is silence)

@@ -1,10 +1,11 @@
 """Reading level and speaking time of a text, for ``voiceline check``.
 
-English: the Flesch-Kincaid grade (US school grade; the line aims at 8 or lower).
-Spanish: the Fernández-Huerta reading ease (0 to 100, higher is easier; 60 to 70 is
-"normal", about grades 7 and 8, so the line aims at 60 or higher). We use the corrected
-form of Fernández-Huerta's formula, which weighs words per sentence as Flesch's does:
-206.84 - 60 x (syllables per word) - 1.02 x (words per sentence).
+English: the Flesch-Kincaid grade (US school grade; the line aims at 6 or lower).
+Spanish: the Szigriszt-Pazos perspicuity (0 to 100, higher is easier; 65 to 80 is "fairly
+easy", about grade 6, so the line aims at 65 or higher):
+206.835 - 62.3 x (syllables per word) - (words per sentence). Like Flesch's, it weighs
+syllables and sentence length; it was validated on Spanish texts, unlike the older
+Fernández-Huerta adaptation.
 
 Syllables are counted by rule, not by dictionary, so a word here and there is off by
 one; over a paragraph the grade is close enough to warn about. Formulas mean little for
@@ -64,12 +65,12 @@ def flesch_kincaid_grade(text: str | TextStats) -> float | None:
     return 0.39 * s.words / s.sentences + 11.8 * s.syllables / s.words - 15.59
 
 
-def fernandez_huerta(text: str | TextStats) -> float | None:
-    """Reading ease of ``text`` (Spanish; higher is easier), or None if it is too short."""
+def szigriszt_pazos(text: str | TextStats) -> float | None:
+    """Perspicuity of ``text`` (Spanish; higher is easier), or None if it is too short."""
     s = text if isinstance(text, TextStats) else stats(text, "es")
     if s.words < MIN_WORDS:
         return None
-    return 206.84 - 60.0 * s.syllables / s.words - 1.02 * s.words / s.sentences
+    return 206.835 - 62.3 * s.syllables / s.words - s.words / s.sentences
 
 
 # ------------------------------------------------------------------------------ syllables

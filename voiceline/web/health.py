@@ -14,6 +14,7 @@ import logging
 
 from flask import Blueprint, Response, jsonify
 
+from ..checks.provenance import awaiting_review
 from .services import services
 
 bp = Blueprint("health", __name__)
@@ -35,6 +36,8 @@ def healthz() -> tuple[Response, int]:
         "prompt_problems": [{"file": f.file, "line": f.line, "where": f.where,
                              "message": f.message, "fix": f.fix} for f in holder.errors()],
         "prompts_stale": bool(catalog is not None and holder.problem is not None),
+        # Topics (per language) no clinician has checked in their current words.
+        "topics_awaiting_review": len(awaiting_review(catalog)) if catalog else None,
     }
     return jsonify(body), 200 if catalog is not None else 503
 

@@ -118,13 +118,17 @@ def _reply_twiml(body: str) -> str:
 # -------------------------------------------------------------------- last resort
 
 def apology_twiml(codes: tuple[str, ...], voices: dict[str, str] | None = None) -> str:
-    """Apology, disclaimer, physician prompt and an invitation to call back; then hang up."""
+    """Apology, disclaimer and physician prompt in each language, and only then the
+    invitation to call back (which says goodbye) in each; then hang up."""
     response = VoiceResponse()
-    for code in codes:
-        words = LAST_RESORT[code]
-        voice = (voices or {}).get(code) or words.voice
-        for text in (words.apology, words.disclaimer, words.physician, words.call_back):
-            response.say(text, voice=voice, language=words.speech_tag)
+    for part in ("before", "farewell"):
+        for code in codes:
+            words = LAST_RESORT[code]
+            voice = (voices or {}).get(code) or words.voice
+            texts = ((words.apology, words.disclaimer, words.physician) if part == "before"
+                     else (words.call_back,))
+            for text in texts:
+                response.say(text, voice=voice, language=words.speech_tag)
     response.hangup()
     return str(response)
 
