@@ -72,12 +72,21 @@ SETTINGS: tuple[Setting, ...] = (
             "https://cdn.example.org/voiceline-audio: calls then play BASE/<lang>/<file> "
             "instead of the line serving prompts/<lang>/audio/<file> itself. Keep the files "
             "in prompts/ too: that is how the line knows which prompts have a recording."),
+    Setting("VOICELINE_OPERATOR_KEY", "Turns on the operator area at /operator (dashboard, "
+            "browser phone) and signs its session cookies: a long random value (32 "
+            "characters or more). Accounts: `voiceline operator add NAME`. Unset: /operator "
+            "does not exist."),
+    Setting("VOICELINE_KEEP_UNANSWERED", "Set to 1 to keep the words of requests the line "
+            "did not understand, for the dashboard: scrubbed of numbers, emails and "
+            "addresses, at most 80 characters, never linked to a caller, deleted after 30 "
+            "days (see \"Data and privacy\"). Counts are kept either way.", "0"),
 )
 COUNT_SETTINGS = ("VOICELINE_TEXTS_PER_HOUR", "VOICELINE_SMS_REPLIES_PER_HOUR",
                   "VOICELINE_EVENT_RETENTION_DAYS", "VOICELINE_TRUSTED_PROXIES",
                   "VOICELINE_PROMPTS_RELOAD_SECONDS")
 
 TRUE_WORDS = {"1", "true", "yes", "on"}
+MIN_OPERATOR_KEY = 32
 E164 = re.compile(r"^\+[1-9][0-9]{7,14}$")  # a phone number as Twilio writes it
 
 
@@ -89,6 +98,11 @@ def from_environment(environ: Mapping[str, str] | None = None) -> dict[str, str 
 
 def is_dev_mode(config: Config) -> bool:
     return str(config.get("VOICELINE_DEV_MODE") or "0").strip().lower() in TRUE_WORDS
+
+
+def is_on(config: Config, name: str) -> bool:
+    """A yes/no setting: 1, true, yes or on."""
+    return str(config.get(name) or "0").strip().lower() in TRUE_WORDS
 
 
 def count(config: Config, name: str) -> int:
@@ -130,6 +144,11 @@ def validate(config: Config) -> None:
     if sender and not E164.match(str(sender).strip()):
         raise SettingsError("VOICELINE_SMS_FROM must be a phone number in E.164 form, for "
                             "example +15551234567.")
+    key = config.get("VOICELINE_OPERATOR_KEY")
+    if key and len(str(key).strip()) < MIN_OPERATOR_KEY:
+        raise SettingsError(f"VOICELINE_OPERATOR_KEY must be at least {MIN_OPERATOR_KEY} "
+                            "characters long (a long random value, e.g. from `python3 -c "
+                            "'import secrets; print(secrets.token_urlsafe(32))'`).")
     audio = config.get("VOICELINE_AUDIO_BASE_URL")
     if audio and not audio.startswith(("http://", "https://")):
         raise SettingsError("VOICELINE_AUDIO_BASE_URL must start with https:// (for example "
