@@ -360,3 +360,19 @@ def test_days_are_utc_days(area):
 
     figures = report(log, TODAY, TODAY)
     assert figures.totals["calls"] == 1 and figures.daily[0]["day"] == date.isoformat(TODAY)
+
+
+def test_every_template_and_static_file_ships_in_the_package():
+    import fnmatch
+    import tomllib
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    patterns = tomllib.loads((root / "pyproject.toml").read_text())["tool"]["setuptools"][
+        "package-data"]["voiceline.web"]
+    web = root / "voiceline" / "web"
+    files = [p.relative_to(web).as_posix() for folder in ("templates", "static")
+             for p in (web / folder).rglob("*") if p.is_file()]
+    assert files
+    for name in files:
+        assert any(fnmatch.fnmatch(name, pattern) for pattern in patterns), name
