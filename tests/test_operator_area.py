@@ -58,13 +58,15 @@ def test_the_operator_area_is_off_unless_configured(app):
     assert app.test_client().get("/operator/login").status_code == 404
 
 
-@pytest.mark.parametrize("path", ["/operator/", "/operator/daily.csv", "/operator/phone"])
+@pytest.mark.parametrize("path", ["/operator", "/operator/", "/operator/daily.csv",
+                                  "/operator/phone", "/operator/?from=2026-01-01"])
 def test_anonymous_requests_get_the_login_page(area, path):
     client = browser(area[0])
-    response = client.get(path)
-    assert response.status_code == 302 and "/operator/login" in response.location
-    page = client.get(response.location).get_data(as_text=True)
+    response = client.get(path, follow_redirects=True)
+    assert response.request.path == "/operator/login"
+    page = response.get_data(as_text=True)
     assert "Sign in" in page and 'type="password"' in page
+    assert "How the line is used" not in page
 
 
 def test_a_twilio_signature_never_opens_it(area, signer):

@@ -26,6 +26,7 @@ from flask import (
     Flask,
     Response,
     abort,
+    g,
     redirect,
     render_template,
     request,
@@ -111,7 +112,14 @@ def services_key() -> str:
 
 
 def signed_in() -> str | None:
-    """The operator signed in on this request, or None."""
+    """The operator signed in on this request, or None (read once per request)."""
+    if "voiceline_operator" not in g:
+        g.voiceline_operator = _signed_in()
+    found: str | None = g.voiceline_operator
+    return found
+
+
+def _signed_in() -> str | None:
     name = session.get("operator")
     if not isinstance(name, str):
         return None
@@ -165,6 +173,7 @@ def login() -> Any:
             session.permanent = True
             session.update(operator=name, account=_account_mark(stored),
                            csrf=secrets.token_urlsafe(24))
+            g.pop("voiceline_operator", None)
             log.info("operator signed in")
             return redirect(_safe_next(request.args.get("next", "")))
         else:
@@ -175,6 +184,7 @@ def login() -> Any:
 @bp.post("/logout")
 def logout() -> ResponseReturnValue:
     session.clear()
+    g.pop("voiceline_operator", None)
     return redirect(url_for("operator.login", out="1"))
 
 
