@@ -378,3 +378,19 @@ def test_every_template_and_static_file_ships_in_the_package():
     assert files
     for name in files:
         assert any(fnmatch.fnmatch(name, pattern) for pattern in patterns), name
+
+
+def test_a_database_that_does_not_answer_gets_a_page_not_an_error(area, monkeypatch):
+    import sqlalchemy.exc
+
+    app, _, log = area
+    client = browser(app)
+    sign_in(client)
+
+    def down(*_):
+        raise sqlalchemy.exc.OperationalError("SELECT", {}, Exception("gone"))
+
+    monkeypatch.setattr(log, "counts", down)
+    response = client.get("/operator/")
+    assert response.status_code == 503
+    assert "did not answer" in response.get_data(as_text=True)

@@ -9,6 +9,7 @@ kept words of requests not understood are scrubbed before they are stored.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
@@ -16,13 +17,16 @@ from flask import Blueprint, Response, current_app, render_template, request
 
 from .. import settings
 from ..catalog import Catalog
+from ..errors import StoreError
 from ..storage.reports import Report, report
+from ..storage.sql import STORE_ERRORS
 from ..text.matching import closest
 from . import charts
 from .operator import check_csrf, protect, require_operator
 from .services import current_catalog, services
 
 bp = Blueprint("dashboard", __name__, url_prefix="/operator")
+log = logging.getLogger(__name__)
 bp.before_request(require_operator)
 bp.before_request(check_csrf)
 bp.after_request(protect)
@@ -76,7 +80,16 @@ def closest_topic(catalog: Catalog | None, language: str, words: str) -> str:
 
 def _report(span: Range) -> Report:
     keep = settings.is_on(current_app.config, "VOICELINE_KEEP_UNANSWERED")
-    return report(services().events, span.first, span.last, with_words=keep)
+    try:
+        return report(services().events, span.first, span.last, with_words=keep)
+    except STORE_ERRORS as exc:
+        raise StoreError(f"could not read the usage counts: {type(exc).__name__}") from None
+
+
+@bp.errorhandler(StoreError)
+def database_down(error: StoreError) -> tuple[str, int]:
+    log.warning("dashboard: %s", error)
+    return render_template("operator/unavailable.html"), 503
 
 
 @bp.get("/")
