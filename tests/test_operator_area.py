@@ -387,7 +387,7 @@ def test_a_database_that_does_not_answer_gets_a_page_not_an_error(area, monkeypa
     client = browser(app)
     sign_in(client)
 
-    def down(*_):
+    def down(*_, **__):
         raise sqlalchemy.exc.OperationalError("SELECT", {}, Exception("gone"))
 
     monkeypatch.setattr(log, "counts", down)

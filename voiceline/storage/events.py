@@ -39,6 +39,12 @@ PRUNE_EVERY = timedelta(hours=24)
 UNANSWERED_DAYS = 30  # kept words of requests not understood go after this, whatever else
 NO_SECONDS = -1  # event_counts.seconds for events that have no length
 COUNTED_WITH_NODE = {"reprompt", "invalid_key", "not_understood"}
+# A report reads the counts twice, added up by the database: per day by these details
+# (the daily table), and over the whole range by the others (everything else).
+DETAIL_DEFAULTS = {"day": "", "channel": "", "kind": "", "language": "", "topic": "",
+                   "outcome": "", "node": "", "seconds": NO_SECONDS}
+DAILY_DETAILS = {"day", "channel", "kind", "outcome"}
+RANGE_DETAILS = set(DETAIL_DEFAULTS) - {"day"}
 
 _WORD = re.compile(r"[^a-z_.-]")  # no digits: a number cannot hide in a word
 
@@ -128,9 +134,7 @@ def count_rows(rows: Iterable[dict]) -> list[CountRow]:
         counted[(row["at"].astimezone(UTC).date().isoformat(), row["channel"], kind,
                  row["language"] or "", row["topic"] or "", row["outcome"] or "", node,
                  NO_SECONDS if seconds is None else seconds)] += 1
-    return [CountRow(day, channel, kind, language, topic, outcome, node, seconds, n)
-            for (day, channel, kind, language, topic, outcome, node, seconds), n
-            in sorted(counted.items())]
+    return [_count_row(key, n) for key, n in sorted(counted.items())]
 
 
 def _words_rows(found: Iterable[tuple[str, str, str]]) -> list[WordsRow]:
@@ -144,7 +148,7 @@ class EventLog(Protocol):
     def record_words(self, words: UnansweredWords) -> None: ...
     def prune(self, older_than_days: int) -> int: ...
     def flush(self, timeout: float = 5.0) -> bool: ...
-    def counts(self, first: date, last: date) -> list[CountRow]: ...
+    def counts(self, first: date, last: date, per_day: bool = True) -> list[CountRow]: ...
     def words(self, first: date, last: date, limit: int = 100) -> list[WordsRow]: ...
 
 
@@ -180,12 +184,14 @@ class SqlEventLog(BackgroundWriter):
                 conn.execute(unanswered.insert(), kept)
         self._maybe_prune()
 
-    def counts(self, first: date, last: date) -> list[CountRow]:
-        """The counted events from day ``first`` to day ``last`` (both included, UTC)."""
-        query = sa.select(event_counts).where(
-            event_counts.c.day >= first.isoformat(), event_counts.c.day <= last.isoformat())
+    def counts(self, first: date, last: date, per_day: bool = True) -> list[CountRow]:
+        """The counted events from day ``first`` to day ``last`` (both included, UTC),
+        added up in the database: ``per_day``, by day, channel, kind and outcome only;
+        else over the whole range, by every other detail (see ``summed``)."""
         with self.engine.connect() as conn:
-            return [CountRow(*row) for row in conn.execute(query)]
+            return [_count_row(tuple(row[:-1]), int(row[-1]))
+                    for row in conn.execute(_summed_query(per_day), {
+                        "first": first.isoformat(), "last": last.isoformat()})]
 
     def words(self, first: date, last: date, limit: int = 100) -> list[WordsRow]:
         """Kept words of requests not understood, most frequent first."""
@@ -234,6 +240,31 @@ def _delete_old_words(conn: sa.Connection) -> int:
     return conn.execute(unanswered.delete().where(unanswered.c.at < cutoff)).rowcount
 
 
+def _summed_query(per_day: bool) -> sa.Select:
+    c = event_counts.c
+    kept = DAILY_DETAILS if per_day else RANGE_DETAILS
+    columns = [c[name] if name in kept else sa.literal(default).label(name)
+               for name, default in DETAIL_DEFAULTS.items()]
+    return (sa.select(*columns, sa.func.sum(c.count))
+            .where(c.day >= sa.bindparam("first"), c.day <= sa.bindparam("last"))
+            .group_by(*(c[name] for name in DETAIL_DEFAULTS if name in kept)))
+
+
+def summed(rows: Iterable[CountRow], per_day: bool) -> list[CountRow]:
+    """Rows added up as ``SqlEventLog.counts`` adds them, for the in-memory log."""
+    kept = DAILY_DETAILS if per_day else RANGE_DETAILS
+    total: Counter[tuple] = Counter()
+    for row in rows:
+        total[tuple(getattr(row, name) if name in kept else default
+                    for name, default in DETAIL_DEFAULTS.items())] += row.count
+    return [_count_row(key, n) for key, n in sorted(total.items())]
+
+
+def _count_row(details: tuple, count: int) -> CountRow:
+    day, channel, kind, language, topic, outcome, node, seconds = details
+    return CountRow(day, channel, kind, language, topic, outcome, node, seconds, count)
+
+
 def _start_of(day: date) -> datetime:
     return datetime(day.year, day.month, day.day, tzinfo=UTC)
 
@@ -260,9 +291,9 @@ class MemoryEventLog:
     def record_words(self, words: UnansweredWords) -> None:
         self.kept_words.append(words)
 
-    def counts(self, first: date, last: date) -> list[CountRow]:
-        return [row for row in count_rows(e.row() for e in list(self.events))
-                if first.isoformat() <= row.day <= last.isoformat()]
+    def counts(self, first: date, last: date, per_day: bool = True) -> list[CountRow]:
+        return summed((row for row in count_rows(e.row() for e in list(self.events))
+                       if first.isoformat() <= row.day <= last.isoformat()), per_day)
 
     def words(self, first: date, last: date, limit: int = 100) -> list[WordsRow]:
         start, end = _start_of(first), _start_of(last + timedelta(days=1))

@@ -81,12 +81,20 @@ class Report:
 def report(log: EventLog, first: date, last: date, with_words: bool = False) -> Report:
     """The figures from day ``first`` to day ``last``, both included."""
     words = log.words(first, last) if with_words else []
-    return build(log.counts(first, last), first, last, words)
+    return build(log.counts(first, last, per_day=True), log.counts(first, last, per_day=False),
+                 first, last, words)
 
 
-def build(rows: Iterable[CountRow], first: date, last: date,
-          words: list[WordsRow] | None = None) -> Report:
+def build(per_day: Iterable[CountRow], over_range: Iterable[CountRow], first: date,
+          last: date, words: list[WordsRow] | None = None) -> Report:
+    """The figures from the counts per day (by channel, kind and outcome: the daily table)
+    and over the range (by every other detail: the rest)."""
     days = {first + timedelta(days=n): Counter[str]() for n in range((last - first).days + 1)}
+    for row in per_day:
+        day = days.get(date.fromisoformat(row.day))
+        if day is not None:
+            for column in _daily_columns(row):
+                day[column] += row.count
     topics: dict[str, Counter[str]] = {}
     languages: dict[str, Counter[str]] = {}
     endings: Counter[str] = Counter()
@@ -97,13 +105,9 @@ def build(rows: Iterable[CountRow], first: date, last: date,
     red_flags: Counter[str] = Counter()
     kinds: Counter[str] = Counter()
     completed = ended = 0
-    for row in rows:
+    for row in over_range:
         n, kind = row.count, row.kind
         kinds[" ".join(part for part in (row.channel, kind, row.outcome) if part)] += n
-        day = days.get(date.fromisoformat(row.day))
-        if day is not None:
-            for column in _daily_columns(row):
-                day[column] += n
         if kind == EventKind.TOPIC_HEARD and row.topic:
             topics.setdefault(row.topic, Counter())["heard"] += n
         elif kind == EventKind.TOPIC_TEXTED:

@@ -77,6 +77,8 @@ event_counts = sa.Table(
     sa.Column("node", sa.String(64), primary_key=True),
     sa.Column("seconds", sa.Integer, primary_key=True),  # -1: none
     sa.Column("count", sa.BigInteger, nullable=False),
+    sqlite_with_rowid=False,  # SQLite keeps the rows in key order: a range of days is read
+    # in one sweep
 )
 
 # Requests the line did not understand, in the caller's words: only when the operator

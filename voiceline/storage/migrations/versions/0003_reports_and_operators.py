@@ -29,6 +29,7 @@ def upgrade() -> None:
         sa.Column("node", sa.String(64), primary_key=True),
         sa.Column("seconds", sa.Integer, primary_key=True),
         sa.Column("count", sa.BigInteger, nullable=False),
+        sqlite_with_rowid=False,
     )
     day = ("to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD')"
            if op.get_bind().dialect.name == "postgresql" else "substr(at, 1, 10)")
