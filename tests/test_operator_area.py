@@ -394,3 +394,16 @@ def test_a_database_that_does_not_answer_gets_a_page_not_an_error(area, monkeypa
     response = client.get("/operator/")
     assert response.status_code == 503
     assert "did not answer" in response.get_data(as_text=True)
+
+
+def test_the_phone_starts_again_before_the_session_cookie_grows_too_big(area):
+    client = browser(area[0])
+    sign_in(client)
+    token = csrf_of(client.get("/operator/phone").get_data(as_text=True))
+    client.post("/operator/phone", data={"csrf": token, "action": "call"})
+    for n in range(40):
+        response = client.post("/operator/phone", data={
+            "csrf": token, "action": "say", "words": f"tell me about purple zebras {'x' * 90}"})
+        cookie = response.headers.get("Set-Cookie", "")
+        assert len(cookie) < 4000, n
+    assert "starts again" in client.get("/operator/phone").get_data(as_text=True)

@@ -36,6 +36,7 @@ bp.before_request(check_csrf)
 bp.after_request(protect)
 
 MAX_INPUTS = 30  # then the conversation starts again (the session cookie stays small)
+MAX_KEPT = 2400  # characters of inputs in the session cookie (browsers keep 4096 bytes)
 MAX_WORDS = 120
 MAX_TEXT = 160
 MAX_CONVERSATIONS = 32  # per process; the least recently used goes first
@@ -107,12 +108,12 @@ def act() -> ResponseReturnValue:
     elif action in ACTIONS and services().make_phone is not None:
         conversation = _conversation(create=True)
         assert conversation is not None
-        if len(conversation.inputs) >= MAX_INPUTS:
+        if len(conversation.inputs) >= MAX_INPUTS or _size(conversation.inputs) > MAX_KEPT:
             _forget()
             conversation = _conversation(create=True)
             assert conversation is not None
-            conversation.turns.append(Turn("note", f"After {MAX_INPUTS} inputs the phone "
-                                                   "starts again."))
+            conversation.turns.append(Turn("note", "After so many inputs the phone starts "
+                                                   "again (call or text once more)."))
         before = len(conversation.turns)
         _do(conversation, action, value)
         conversation.inputs.append([action, value])
@@ -202,6 +203,10 @@ def _conversation(create: bool = False) -> Conversation | None:
         while len(_conversations) > MAX_CONVERSATIONS:
             _conversations.popitem(last=False)
     return conversation
+
+
+def _size(inputs: list[list[str]]) -> int:
+    return sum(len(action) + len(value) + 8 for action, value in inputs)
 
 
 def _forget() -> None:
