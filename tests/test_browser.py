@@ -104,8 +104,15 @@ def sign_in(page, password=PASSWORD):
     page.get_by_role("button", name="Sign in").click()
 
 
-def test_a_wrong_password_is_refused(page):
-    sign_in(page, password="not the password")
+def test_a_wrong_password_is_refused_from_the_keyboard(page):
+    page.goto("/operator/")
+    page.keyboard.press("Tab")  # the skip link comes first
+    assert page.evaluate("document.activeElement.textContent") == "Skip to the content"
+    page.keyboard.press("Tab")
+    page.keyboard.type(NAME)
+    page.keyboard.press("Tab")
+    page.keyboard.type("not the password")
+    page.keyboard.press("Enter")
     assert page.get_by_role("alert").inner_text() == \
         "That name and password do not match an account."
     assert page.get_by_role("heading", name="Sign in").is_visible()

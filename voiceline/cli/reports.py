@@ -80,7 +80,8 @@ def as_table(figures: Report) -> str:
                                     for row in figures.daily]
                     + [["total", *(str(figures.totals[c]) for c in DAILY_COLUMNS[1:])]])
     median = figures.median_call_seconds
-    lines += ["", "median call length: " + ("no calls" if median is None else f"{median:g} s"),
+    lines += ["", "median call length: " + ("none (no completed calls)" if median is None
+                                             else f"{median:g} s"),
               f"opt-outs: {figures.opt_outs}   opt-ins: {figures.opt_ins}"]
     sections = [
         ("topics", ("topic", "heard", "texted", "by_sms"),
