@@ -407,3 +407,14 @@ def test_the_phone_starts_again_before_the_session_cookie_grows_too_big(area):
         cookie = response.headers.get("Set-Cookie", "")
         assert len(cookie) < 4000, n
     assert "starts again" in client.get("/operator/phone").get_data(as_text=True)
+
+
+def test_sign_in_says_so_when_the_database_does_not_answer(area):
+    app, store, _ = area
+    client = browser(app)
+    token = csrf_of(client.get("/operator/login").get_data(as_text=True))
+    store.broken = True
+    response = client.post("/operator/login", data={"csrf": token, "name": NAME,
+                                                    "password": PASSWORD})
+    assert response.status_code == 503
+    assert "database did not answer" in response.get_data(as_text=True)

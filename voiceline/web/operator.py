@@ -164,7 +164,11 @@ def login() -> Any:
     if request.method == "POST":
         name = request.form.get("name", "").strip()[:64]
         password = request.form.get("password", "")[:200]
-        if not _may_try(name):
+        allowed = _may_try(name)
+        if allowed is None:
+            error, status = ("The database did not answer, so nobody can sign in just now. "
+                             "Try again in a minute.", 503)
+        elif not allowed:
             error, status = ("Too many sign-in attempts. Wait 15 minutes, then try again.",
                              429)
         elif _password_ok(name, password):
@@ -200,8 +204,9 @@ def _password_ok(name: str, password: str) -> bool:
     return check_password_hash(stored, password)
 
 
-def _may_try(name: str) -> bool:
-    """At most LOGIN_TRIES sign-ins per address and per name in 15 minutes."""
+def _may_try(name: str) -> bool | None:
+    """At most LOGIN_TRIES sign-ins per address and per name in 15 minutes; None when the
+    database cannot count them (then nobody signs in: no guessing without a count)."""
     store = services().store
     try:
         by_address = store.take(key_of("operator-login:" + (request.remote_addr or "")),
@@ -210,7 +215,7 @@ def _may_try(name: str) -> bool:
                              LOGIN_TRIES, LOGIN_WINDOW)
     except StoreError as exc:
         log.warning("operator sign-in: the database did not answer (%s)", exc)
-        return False  # without the count, no guessing
+        return None
     return by_address and by_name
 
 
