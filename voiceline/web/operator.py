@@ -26,6 +26,7 @@ from flask import (
     Flask,
     Response,
     abort,
+    current_app,
     g,
     redirect,
     render_template,
@@ -101,14 +102,8 @@ def check_csrf() -> None:
 
 def _account_mark(password_hash: str) -> str:
     """Ties a session to the account's current hash, without putting the hash in it."""
-    key = str(services_key()).encode()
+    key = str(current_app.secret_key).encode()
     return hmac.new(key, password_hash.encode(), hashlib.sha256).hexdigest()[:24]
-
-
-def services_key() -> str:
-    from flask import current_app
-
-    return str(current_app.secret_key)
 
 
 def signed_in() -> str | None:

@@ -61,7 +61,6 @@ MakePhone = Callable[[Path], Phone]
 class Turn:
     who: str  # "you", "line", "you-text", "line-text", "note"
     text: str
-    lang: str = ""
 
 
 @dataclass
@@ -70,6 +69,8 @@ class Conversation:
     inputs: list[list[str]] = field(default_factory=list)
     turns: list[Turn] = field(default_factory=list)
     fresh: int = 0  # how many of ``turns`` answered the last input
+    # One input at a time (a double click sends two): the simulated line is not shared.
+    lock: threading.Lock = field(default_factory=threading.Lock)
 
 
 _conversations: OrderedDict[str, Conversation] = OrderedDict()
@@ -114,11 +115,12 @@ def act() -> ResponseReturnValue:
             assert conversation is not None
             conversation.turns.append(Turn("note", "After so many inputs the phone starts "
                                                    "again (call or text once more)."))
-        before = len(conversation.turns)
-        _do(conversation, action, value)
-        conversation.inputs.append([action, value])
-        conversation.fresh = len(conversation.turns) - before
-        session["phone_inputs"] = conversation.inputs
+        with conversation.lock:
+            before = len(conversation.turns)
+            _do(conversation, action, value)
+            conversation.inputs.append([action, value])
+            conversation.fresh = len(conversation.turns) - before
+            session["phone_inputs"] = list(conversation.inputs)
     return redirect(url_for("phone.show", _anchor="latest"))
 
 
