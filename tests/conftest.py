@@ -34,7 +34,8 @@ POSTGRES_URL = os.environ.get("VOICELINE_TEST_POSTGRES_URL",
 # Behaviour tests run on prompt files of their own, so an operator's edit of prompts/
 # (a new topic, a reworded sentence) never turns them red.
 FIXTURE_PROMPTS = Path(__file__).resolve().parent / "fixtures" / "prompts"
-DATA_TABLES = ("texters", "allowances", "text_guard", "events", "line_secrets")
+DATA_TABLES = ("texters", "allowances", "text_guard", "events", "line_secrets", "event_counts",
+               "unanswered", "operators")
 
 
 RUN_MARK = "VOICELINE_TEST_RUN"  # every process this test run starts inherits it

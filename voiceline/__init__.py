@@ -15,7 +15,10 @@ if TYPE_CHECKING:
 
 
 def create_app(test_config: dict[str, Any] | None = None, **parts: Any) -> Flask:
-    """The line as a Flask app; see ``voiceline.web.app.create_app``."""
+    """The line as a Flask app; see ``voiceline.web.app.create_app``. The operators'
+    browser phone is the simulator's line (``voiceline.testing.simulator``)."""
+    from .testing.simulator import browser_phone
     from .web.app import create_app as create
 
+    parts.setdefault("phone", browser_phone)
     return create(test_config, **parts)

@@ -87,6 +87,14 @@ SETTINGS: tuple[Setting, ...] = (
             "the line stays silent on them, so nobody gets two replies. auto (default) "
             "follows Twilio's default: on for long codes and toll-free numbers, off for "
             "short codes. on or off say it outright.", "auto"),
+    Setting("VOICELINE_OPERATOR_KEY", "Turns on the operator area at /operator (dashboard, "
+            "browser phone) and signs its session cookies: a long random value (32 "
+            "characters or more). Accounts: `voiceline operator add NAME`. Unset: /operator "
+            "does not exist."),
+    Setting("VOICELINE_KEEP_UNANSWERED", "Set to 1 to keep the words of requests the line "
+            "did not understand, for the dashboard: scrubbed of numbers, emails and "
+            "addresses, at most 80 characters, never linked to a caller, deleted after 30 "
+            "days (see \"Data and privacy\"). Counts are kept either way.", "0"),
 )
 COUNT_SETTINGS = ("VOICELINE_TEXTS_PER_HOUR", "VOICELINE_SMS_REPLIES_PER_HOUR",
                   "VOICELINE_EVENT_RETENTION_DAYS", "VOICELINE_TRUSTED_PROXIES",
@@ -94,6 +102,7 @@ COUNT_SETTINGS = ("VOICELINE_TEXTS_PER_HOUR", "VOICELINE_SMS_REPLIES_PER_HOUR",
 
 TRUE_WORDS = {"1", "true", "yes", "on"}
 FALSE_WORDS = {"0", "false", "no", "off"}
+MIN_OPERATOR_KEY = 32
 E164 = re.compile(r"^\+[1-9][0-9]{7,14}$")  # a phone number as Twilio writes it
 
 
@@ -112,6 +121,9 @@ def twilio_keyword_replies(config: Config) -> bool | None:
     depends on the number texted)."""
     value = str(config.get("VOICELINE_TWILIO_KEYWORD_REPLIES") or "auto").strip().lower()
     return True if value in TRUE_WORDS else False if value in FALSE_WORDS else None
+def is_on(config: Config, name: str) -> bool:
+    """A yes/no setting: 1, true, yes or on."""
+    return str(config.get(name) or "0").strip().lower() in TRUE_WORDS
 
 
 def count(config: Config, name: str) -> int:
@@ -162,6 +174,11 @@ def validate(config: Config, serving: bool = True) -> None:
     keywords = str(config.get("VOICELINE_TWILIO_KEYWORD_REPLIES") or "auto").strip().lower()
     if keywords not in TRUE_WORDS | FALSE_WORDS | {"auto"}:
         raise SettingsError("VOICELINE_TWILIO_KEYWORD_REPLIES must be auto, on or off.")
+    key = config.get("VOICELINE_OPERATOR_KEY")
+    if key and len(str(key).strip()) < MIN_OPERATOR_KEY:
+        raise SettingsError(f"VOICELINE_OPERATOR_KEY must be at least {MIN_OPERATOR_KEY} "
+                            "characters long (a long random value, e.g. from `python3 -c "
+                            "'import secrets; print(secrets.token_urlsafe(32))'`).")
     audio = config.get("VOICELINE_AUDIO_BASE_URL")
     if audio and not audio.startswith(("http://", "https://")):
         raise SettingsError("VOICELINE_AUDIO_BASE_URL must start with https:// (for example "

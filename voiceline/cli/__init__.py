@@ -13,14 +13,15 @@ from flask import Flask
 from flask.cli import FlaskGroup, NoAppException
 
 from ..errors import SettingsError
-from . import db, deploy, operators, twilio_setup
+from . import db, deploy, operators, reports, twilio_setup
 
 
 def _create_app() -> Flask:
+    from ..testing.simulator import browser_phone
     from ..web.app import create_app
 
     try:
-        return create_app()
+        return create_app(phone=browser_phone)
     except SettingsError as exc:
         # NoAppException lets ``voiceline --help`` still list every command, while a
         # command that needs the app stops with this one sentence.
@@ -44,6 +45,7 @@ db.init_cli(cli)
 deploy.init_cli(cli)
 twilio_setup.init_cli(cli)
 operators.init_cli(cli)
+reports.init_cli(cli)
 
 
 def main() -> None:

@@ -56,5 +56,51 @@ events = sa.Table(
     sa.Column("outcome", sa.String(32), nullable=True),
     sa.Column("seconds", sa.Integer, nullable=True),
     sa.Column("code", sa.String(8), nullable=True),
+    # Where in a call it happened (a menu id, "language", "topic.<id>"), for "where callers
+    # get lost"; empty for texts.
+    sa.Column("node", sa.String(64), nullable=True),
     sa.Index("events_at", "at"),
+)
+
+# The events counted per UTC day and every detail but the time: what the dashboard reads,
+# so a million events cost a few thousand rows. Kept in step with ``events`` by the same
+# transaction that writes them (``SqlEventLog.write_batch``). Details are "" rather than
+# NULL, so that equal details meet in the primary key; ``seconds`` only for call lengths.
+event_counts = sa.Table(
+    "event_counts", metadata,
+    sa.Column("day", sa.String(10), primary_key=True),  # YYYY-MM-DD, UTC
+    sa.Column("channel", sa.String(8), primary_key=True),
+    sa.Column("kind", sa.String(32), primary_key=True),
+    sa.Column("language", sa.String(16), primary_key=True),
+    sa.Column("topic", sa.String(64), primary_key=True),
+    sa.Column("outcome", sa.String(32), primary_key=True),
+    sa.Column("node", sa.String(64), primary_key=True),
+    sa.Column("seconds", sa.Integer, primary_key=True),  # -1: none
+    sa.Column("count", sa.BigInteger, nullable=False),
+    sqlite_with_rowid=False,  # SQLite keeps the rows in key order: a range of days is read
+    # in one sweep
+)
+
+# Requests the line did not understand, in the caller's words: only when the operator
+# turns it on (VOICELINE_KEEP_UNANSWERED), scrubbed of numbers, emails and addresses, with
+# no caller identity, deleted after 30 days.
+unanswered = sa.Table(
+    "unanswered", metadata,
+    sa.Column("id", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True,
+              autoincrement=True),
+    sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("channel", sa.String(8), nullable=False),
+    sa.Column("language", sa.String(16), nullable=False),
+    sa.Column("node", sa.String(64), nullable=False),
+    sa.Column("words", sa.String(80), nullable=False),
+    sa.Index("unanswered_at", "at"),
+)
+
+# Operator accounts for /operator (``voiceline operator add NAME``): a password hash from
+# a current key-derivation function (werkzeug's scrypt), never the password.
+operators = sa.Table(
+    "operators", metadata,
+    sa.Column("name", sa.String(64), primary_key=True),
+    sa.Column("password_hash", sa.String(255), nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
 )

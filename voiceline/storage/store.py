@@ -45,7 +45,7 @@ from ..engine.guards import (
 from ..errors import StoreError
 from .background import BackgroundWriter
 from .events import EventLog, MemoryEventLog, SqlEventLog
-from .schema import allowances, line_secrets, metadata, text_guard, texters
+from .schema import allowances, line_secrets, metadata, operators, text_guard, texters
 from .sql import STORE_ERRORS, Transaction, make_engine
 
 log = logging.getLogger(__name__)
@@ -69,6 +69,11 @@ class Store(Protocol):
     def event_log(self, retention_days: int) -> EventLog: ...
     def flush(self, timeout: float = 5.0) -> bool: ...
     def close(self) -> None: ...
+    # Operator accounts (/operator): the password hash is made and checked by the web layer.
+    def operator_hash(self, name: str) -> str | None: ...
+    def set_operator(self, name: str, password_hash: str) -> None: ...
+    def remove_operator(self, name: str) -> bool: ...
+    def operator_names(self) -> list[str]: ...
 
 
 def number_key(secret: str, number: str) -> str:
@@ -131,6 +136,27 @@ class SqlStore:
         """Write what is waiting and close the database connections."""
         self.counts.flush(timeout=5)
         self.engine.dispose()
+
+    def operator_hash(self, name: str) -> str | None:
+        with self._transaction("read an operator account", reading=True) as conn:
+            return conn.execute(sa.select(operators.c.password_hash).where(
+                operators.c.name == name)).scalar()
+
+    def set_operator(self, name: str, password_hash: str) -> None:
+        with self._transaction("save an operator account") as conn:
+            conn.execute(operators.delete().where(operators.c.name == name))
+            conn.execute(operators.insert().values(name=name, password_hash=password_hash,
+                                                   created_at=_now()))
+
+    def remove_operator(self, name: str) -> bool:
+        with self._transaction("remove an operator account") as conn:
+            return bool(conn.execute(operators.delete().where(operators.c.name == name))
+                        .rowcount)
+
+    def operator_names(self) -> list[str]:
+        with self._transaction("list operator accounts", reading=True) as conn:
+            return list(conn.execute(sa.select(operators.c.name).order_by(operators.c.name))
+                        .scalars())
 
     def texter(self, key: str) -> Texter | None:
         with self._transaction("read a texter") as conn:
@@ -333,6 +359,7 @@ class MemoryStore:
         self.guards: dict[str, Guard] = {}
         self.versions: dict[str, int] = {}
         self.broken = False
+        self.operators: dict[str, str] = {}
         self._secret = secrets.token_hex(32)
         self._lock = threading.Lock()
 
@@ -399,3 +426,19 @@ class MemoryStore:
 
     def close(self) -> None:
         pass
+
+    def operator_hash(self, name: str) -> str | None:
+        self._check()
+        return self.operators.get(name)
+
+    def set_operator(self, name: str, password_hash: str) -> None:
+        self._check()
+        self.operators[name] = password_hash
+
+    def remove_operator(self, name: str) -> bool:
+        self._check()
+        return self.operators.pop(name, None) is not None
+
+    def operator_names(self) -> list[str]:
+        self._check()
+        return sorted(self.operators)

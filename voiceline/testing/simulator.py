@@ -102,6 +102,11 @@ def simulator_app(prompts_dir: str | Path | None = None) -> Flask:
                       limits=SIMULATOR_LIMITS)
 
 
+def browser_phone(prompts_dir: Path) -> Line:
+    """A simulated line of its own, for the operators' browser phone (``web.phone``)."""
+    return Line(simulator_app(prompts_dir))
+
+
 class Line:
     """One simulated phone, calling and texting one simulated line."""
 
@@ -116,6 +121,15 @@ class Line:
         self.texter = SimulatedTexter(self.transport, self.signer)
         self.call: SimulatedCall | None = None
         self.calls = 0
+
+    @property
+    def in_call(self) -> bool:
+        return self.call is not None and not self.call.ended
+
+    def hang_up(self) -> None:
+        """The caller hangs up: the line hears nothing more of this call."""
+        if self.call is not None:
+            self.call.ended = True
 
     def dial(self) -> list[str]:
         self.calls += 1

@@ -4,6 +4,8 @@ blueprint per feature, all wired here.
 Tests and the simulator hand in their own parts: ``store`` (e.g. ``MemoryStore``),
 ``events`` (e.g. ``MemoryEventLog``), ``sms_client`` (anything with
 ``messages.create``) and ``limits``. Anything not handed in is made from the settings.
+``phone`` makes the operators' browser phone (``voiceline.create_app`` hands in the
+simulator's); without it the operator area has no phone.
 """
 
 from __future__ import annotations
@@ -20,14 +22,16 @@ from ..checks import load_checked
 from ..storage import open_store
 from ..storage.events import EventLog
 from ..storage.store import Store
-from . import audio, fallback, health, observability, sms, voice
+from . import audio, dashboard, fallback, health, observability, operator, sms, voice
+from . import phone as phone_page
+from .phone import MakePhone
 from .services import EXTENSION, Limits, Services, SmsClient, pin_catalog
 from .textme import twilio_client
 
 
 def create_app(test_config: dict[str, Any] | None = None, *, store: Store | None = None,
                events: EventLog | None = None, sms_client: SmsClient | None = None,
-               limits: Limits | None = None) -> Flask:
+               limits: Limits | None = None, phone: MakePhone | None = None) -> Flask:
     app = _flask()
     app.config.from_mapping(settings.from_environment())
     # Twilio's bodies are small; a huge one is refused before it is parsed.
@@ -48,11 +52,15 @@ def create_app(test_config: dict[str, Any] | None = None, *, store: Store | None
         hash_secret=config.get("VOICELINE_HASH_SECRET") or None,
         make_sms_client=(lambda: sms_client) if sms_client is not None else
         (lambda: twilio_client(config)),
-        metrics=observability.init_app(app))
+        metrics=observability.init_app(app),
+        keep_unanswered=settings.is_on(config, "VOICELINE_KEEP_UNANSWERED"), make_phone=phone)
     app.before_request(pin_catalog)
 
     for blueprint in (voice.bp, sms.bp, audio.bp, health.bp, fallback.bp):
         app.register_blueprint(blueprint)
+    if operator.init_app(app):  # only when VOICELINE_OPERATOR_KEY is set
+        for blueprint in (operator.bp, dashboard.bp, phone_page.bp):
+            app.register_blueprint(blueprint)
     proxies = settings.count(app.config, "VOICELINE_TRUSTED_PROXIES")
     if proxies:
         # Behind a router or nginx: the scheme and host Twilio signed are in X-Forwarded-*.

@@ -11,14 +11,16 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Protocol
 
 from flask import Flask, current_app, g, has_request_context
 
 from ..catalog import Catalog
 from ..catalog.holder import CatalogHolder
-from ..storage.events import Event, EventLog
+from ..storage.events import Event, EventLog, UnansweredWords
 from ..storage.store import Store, number_key, text_digest
+from ..text.scrub import scrub
 from .memo import CatalogMemo
 from .metrics import Metrics
 
@@ -56,6 +58,9 @@ class Services:
     hash_secret: str | None  # the configured secret; else the store's own
     make_sms_client: Callable[[], SmsClient]
     metrics: Metrics | None = None
+    keep_unanswered: bool = False  # VOICELINE_KEEP_UNANSWERED: keep scrubbed words
+    # The browser phone's simulated line for a prompts folder (``create_app(phone=...)``).
+    make_phone: Callable[[Path], Any] | None = None
     memo: CatalogMemo = field(default_factory=CatalogMemo)
     _sms_client: SmsClient | None = None
 
@@ -119,3 +124,17 @@ def noted() -> list[Event]:
     """The usage events noted so far in this request."""
     found: list[Event] = g.get("voiceline_noted", [])
     return found
+
+
+def keep_unanswered(channel: str, language: str, node: str, words: str) -> None:
+    """Keep the words of a request not understood, scrubbed, when the operator turned it
+    on (VOICELINE_KEEP_UNANSWERED). No caller identity goes with them. Never raises."""
+    try:
+        found = services()
+        if not found.keep_unanswered:
+            return
+        kept = scrub(words[:500])
+        if kept:
+            found.events.record_words(UnansweredWords(channel, language, node, kept))
+    except Exception:  # noqa: BLE001 - keeping words must never break a webhook
+        log.warning("could not keep the words of a request not understood", exc_info=True)

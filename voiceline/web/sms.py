@@ -21,7 +21,7 @@ from ..catalog import Catalog
 from ..engine.guards import Admission, Texter
 from ..engine.keywords import twilio_answered
 from ..engine.last_resort import last_resort
-from ..engine.outcomes import EventKind, Verdict
+from ..engine.outcomes import Answered, EventKind, Verdict
 from ..engine.texts import (
     MAX_BODY,
     TextAnswer,
@@ -36,7 +36,14 @@ from ..storage.store import Store
 from ..text.digits import ascii_int
 from ..text.matching import normalise
 from .security import verify_twilio_signature
-from .services import current_catalog, key_of, note, services, text_digest_of
+from .services import (
+    current_catalog,
+    keep_unanswered,
+    key_of,
+    note,
+    services,
+    text_digest_of,
+)
 from .twiml import answer_errors, empty, reply
 
 bp = Blueprint("sms", __name__, url_prefix="/sms")
@@ -93,6 +100,8 @@ def incoming_text() -> Response:
     happened = answer.happened
     note(happened.kind, "sms", language=happened.lang, topic=happened.topic,
          outcome=happened.outcome)
+    if happened.kind is EventKind.SMS_ANSWERED and happened.outcome == Answered.UNKNOWN:
+        keep_unanswered("sms", happened.lang, "", body)
     return reply(answer.body)
 
 

@@ -32,7 +32,7 @@ from ..engine.outcomes import CallEnd, EventKind
 from ..text.digits import ascii_int
 from . import textme
 from .security import verify_twilio_signature
-from .services import current_catalog, note, services
+from .services import current_catalog, keep_unanswered, note, services
 from .twiml import add_speech, answer_errors, render_step, spoken_apology, xml
 
 bp = Blueprint("voice", __name__, url_prefix="/voice")
@@ -85,9 +85,12 @@ def _text_me(catalog: Catalog, state: CallState, topic_id: str) -> Step:
 
 
 def _note_happened(step: Step) -> None:
+    at = CallState.from_query(request.args).at  # where the caller was: "per menu" reports
     for happened in step.happened:
         note(happened.kind, "voice", language=happened.lang, topic=happened.topic,
-             outcome=happened.outcome)
+             outcome=happened.outcome, node=at)
+        if happened.kind is EventKind.NOT_UNDERSTOOD:
+            keep_unanswered("voice", happened.lang, at, request.form.get("SpeechResult", ""))
 
 
 @bp.post("/status")
