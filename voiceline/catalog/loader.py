@@ -127,6 +127,7 @@ def _read_language(reader: PromptFiles, code: str, flow: Flow) -> Language | Non
     return Language(
         code=code, name=lang["name"], speech_tag=lang["speech_tag"], voice=lang["voice"],
         choose=lang["choose"], words=tuple(lang["words"]), greetings=tuple(lang["greetings"]),
+        subject_words=tuple(lang["subject_words"]), off_topic=tuple(lang["off_topic"]),
         call=MappingProxyType({k: v for k, v in call.items() if k != "no_input"}),
         no_input=tuple(call["no_input"]), menus=MappingProxyType(dict(menus)),
         text=MappingProxyType(sections["text"]), topics=MappingProxyType(topics),

@@ -17,7 +17,8 @@ from .flowfile import Flow
 
 AUDIO_SUFFIXES = (".mp3", ".wav")
 
-LANGUAGE_KEYS = ("name", "speech_tag", "voice", "choose", "words", "greetings")
+LANGUAGE_KEYS = ("name", "speech_tag", "voice", "choose", "words", "greetings", "subject_words",
+                 "off_topic")
 CALL_KEYS = (
     "welcome", "emergency", "option", "universal", "speak_hint", "help", "no_input",
     "invalid_key", "not_understood", "did_you_mean", "main_menu_intro", "menu_intro",
@@ -28,11 +29,13 @@ CALL_KEYS = (
 )
 TEXT_KEYS = (
     "welcome", "menu_header", "menu_footer", "help", "unknown", "did_you_mean",
-    "language_set", "resubscribed", "more", "disclaimer", "error", "too_long", "media",
+    "language_set", "resubscribed", "more", "first_answer", "disclaimer", "error", "too_long",
+    "media",
 )
 COMMAND_KEYS = ("back", "repeat", "help", "main_menu", "end")
 TOPIC_KEYS = ("label", "words", "spoken", "text", "source", "reviewed")
-LIST_KEYS = {("language", "words"), ("language", "greetings"), ("call", "no_input"),
+LIST_KEYS = {("language", "words"), ("language", "greetings"), ("language", "subject_words"),
+             ("language", "off_topic"), ("call", "no_input"),
              ("topic", "words"), *(("commands", k) for k in COMMAND_KEYS)}
 
 
@@ -62,6 +65,10 @@ class Language:
     text: Mapping[str, str]
     topics: Mapping[str, Topic]
     commands: Mapping[str, tuple[str, ...]]  # spoken words for back, repeat, help, ...
+    # Words about the line's subject as a whole ("stem cells", "neck"): they name no topic.
+    subject_words: tuple[str, ...] = ()
+    # Requests the line has no answer for ("appointment", "refill"): never a topic.
+    off_topic: tuple[str, ...] = ()
     audio: Mapping[str, Path] = field(default_factory=dict)
 
     def key_name(self, key: str) -> str:

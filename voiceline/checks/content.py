@@ -124,6 +124,15 @@ def _sms_findings(catalog: Catalog, lang: Language) -> Iterator[Finding]:
                           f"Replace it with {plain!r}." if plain else "Remove it.")
     ending = "\n" + lang.text["disclaimer"]
     for topic in lang.topics.values():
+        first = gsm.to_gsm7(topic_body(lang, topic.id, first=True) + ending)
+        if gsm.segments(first) > MAX_SEGMENTS:
+            yield Finding(topics, None, f"topics.{topic.id}.text", "As the answer to a first "
+                          f"text (with text.first_answer and the disclaimer) this text takes "
+                          f"{gsm.segments(first)} SMS segments ({gsm.septets(first)} "
+                          f"characters); the limit is {MAX_SEGMENTS} "
+                          f"({gsm.MULTI_SEGMENT * MAX_SEGMENTS}).",
+                          "Shorten it, or text.first_answer (until then a first text gets "
+                          "this topic with text.more instead).", severity="warning")
         full = topic_body(lang, topic.id) + ending
         count = gsm.segments(gsm.to_gsm7(full))
         where = f"topics.{topic.id}.text"

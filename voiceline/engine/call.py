@@ -22,7 +22,9 @@ from dataclasses import dataclass, replace
 
 from ..catalog import Catalog, Language
 from ..text.matching import best_matches, normalise
+from ..text.understanding import spoken_key
 from .outcomes import CallEnd, EventKind, Happened, KeyAction, NodeKind, TextMeOutcome
+from .understand import Understood, understand
 
 BACK, HELP, REPEAT, MAIN = "*", "0", "#", "9"
 TOPIC_AGAIN, TOPIC_MAIN, TOPIC_END, TOPIC_TEXT = "1", "2", "3", "4"
@@ -189,9 +191,7 @@ def answer(catalog: Catalog, state: CallState, given: CallerInput) -> Step:
         # else (line noise, a forged request) is treated as speech we did not understand.
         key = ""
     if not key:
-        spoken = normalise(given.speech)
-        if spoken in {str(n) for n in range(10)}:
-            key = spoken
+        key = spoken_key(given.speech, lang.code)  # "two", "press 2", "oprimo dos"
     if key:
         return _press(catalog, lang, state, key)
     return _hear(catalog, lang, state, given)
@@ -316,6 +316,14 @@ def _answer_language(catalog: Catalog, state: CallState, given: CallerInput) -> 
     elif given.speech.strip():
         found = best_matches(given.speech, {c: catalog.languages[c].words for c in codes})
         chosen = found[0] if len(found) == 1 else None
+        if chosen is None:
+            # The first prompt listens: "what are the risks" goes straight to the risks,
+            # in the language it was said in.
+            asked = understand(catalog, given.speech, codes[0])
+            if asked.anything:
+                step = _to_understood(catalog, CallState(asked.language, catalog.flow.main_menu),
+                                      asked, given)
+                return _noting(step, Happened(EventKind.LANGUAGE_CHOSEN, asked.language))
     if chosen is None and (given.silent and state.silences >= 1 or state.misses >= 2):
         chosen = codes[0]  # never a dead end: after a second try, carry on in the default
     if chosen is not None:
@@ -412,37 +420,46 @@ COMMAND_KEYS = {"back": BACK, "help": HELP, "repeat": REPEAT, "main_menu": MAIN}
 
 
 def _hear(catalog: Catalog, lang: Language, state: CallState, given: CallerInput) -> Step:
-    """Spoken requests: a universal command, a choice on this menu, or any topic by name."""
-    phrases: dict[Node | str, tuple[str, ...]] = {
-        f"@{k}": v for k, v in lang.commands.items()}
-    for code, other in catalog.languages.items():
-        for topic in other.topics.values():
-            node = Node.topic(topic.id)
-            extra = (topic.label, *topic.words) if code == lang.code else topic.words
-            phrases[node] = phrases.get(node, ()) + extra
+    """Spoken requests: a universal command, any topic in the caller's words (in either
+    language), a menu by its name, or a command said inside a longer sentence."""
+    said = normalise(given.speech)
+    for command, words in lang.commands.items():
+        if said in {normalise(w) for w in words}:  # the whole request is the command
+            return _command(catalog, lang, state, command)
+    asked = understand(catalog, given.speech, lang.code)
+    if asked.anything:
+        return _to_understood(catalog, state, asked, given)
+    phrases: dict[str, tuple[str, ...]] = {f"@{k}": v for k, v in lang.commands.items()}
     for menu_id, label in lang.menus.items():
         if menu_id != catalog.flow.main_menu:
-            phrases[Node.menu(menu_id)] = (label,)
+            phrases[menu_id] = (label,)
     found = best_matches(given.speech, phrases)
-    topics = [f for f in found if isinstance(f, Node) and f.kind is NodeKind.TOPIC]
-    if len(topics) > 1:
-        pick = Node.pick([t.id for t in topics])
-        return enter(catalog, CallState(lang.code, str(pick), _trail_for(state)))
-    if found and not topics and isinstance(found[0], Node):
-        return _go(catalog, lang, state, found[0])
-    if topics:
-        if given.confidence is not None and given.confidence < LOW_CONFIDENCE:
-            pick = Node.pick([topics[0].id])
-            return enter(catalog, CallState(lang.code, str(pick), _trail_for(state)))
-        return _go(catalog, lang, state, topics[0])
-    command = str(found[0]).removeprefix("@") if found else ""
-    if command in COMMAND_KEYS:
-        return _press(catalog, lang, state, COMMAND_KEYS[command])
-    if command == "end":
-        return end_call(lang)
+    if found and not found[0].startswith("@"):
+        return _go(catalog, lang, state, Node.menu(found[0]))
+    if found:
+        return _command(catalog, lang, state, found[0].removeprefix("@"))
     missed = replace(state, misses=min(state.misses + 1, MAX_MISSES), silences=0)
     step = _with_prefix(enter(catalog, missed, replay=False), (_say(lang, "not_understood"),))
     return _noting(step, Happened(EventKind.NOT_UNDERSTOOD, lang.code))
+
+
+def _command(catalog: Catalog, lang: Language, state: CallState, command: str) -> Step:
+    if command == "end":
+        return end_call(lang)
+    return _press(catalog, lang, state, COMMAND_KEYS[command])
+
+
+def _to_understood(catalog: Catalog, state: CallState, asked: Understood,
+                   given: CallerInput) -> Step:
+    """The topic asked for, in the language it was asked in; a close call or speech heard
+    with low confidence is a "did you mean", never a guess said as if it were sure."""
+    lang = catalog.language(asked.language)
+    state = replace(state, lang=lang.code)
+    unsure = given.confidence is not None and given.confidence < LOW_CONFIDENCE
+    if asked.topic and not unsure:
+        return _go(catalog, lang, state, Node.topic(asked.topic))
+    pick = Node.pick(list(asked.choices) if asked.choices else [asked.topic])
+    return enter(catalog, CallState(lang.code, str(pick), _trail_for(state)))
 
 
 def _trail_for(state: CallState) -> tuple[str, ...]:

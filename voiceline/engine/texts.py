@@ -13,15 +13,20 @@ from dataclasses import dataclass
 
 from ..catalog import Catalog, Language
 from ..text import gsm
-from ..text.matching import best_matches, normalise
+from ..text.matching import normalise
 from .guards import Texter
 from .outcomes import Answered, EventKind, Happened
+from .understand import understand
 
-# Twilio's standard keywords (its Advanced Opt-Out may add more through OptOutType).
-OPT_OUT_WORDS = {"stop", "stopall", "unsubscribe", "cancel", "end", "quit", "revoke", "optout"}
+# Twilio's standard keywords (its Advanced Opt-Out may add more through OptOutType), and
+# their Spanish counterparts (CTIA's guidance for Spanish-language programs).
+OPT_OUT_WORDS = {"stop", "stopall", "unsubscribe", "cancel", "end", "quit", "revoke", "optout",
+                 "alto", "parar", "cancelar", "baja"}
 OPT_OUT_FIRST_WORDS = {"stop", "stopall", "unsubscribe", "optout"}  # "stop texting me"
-OPT_IN_WORDS = {"start", "unstop", "yes"}
-HELP_WORDS = {"help", "info"}
+OPT_IN_WORDS = {"start", "unstop", "yes", "comenzar"}
+HELP_WORDS = {"help", "info", "ayuda"}
+# The language a keyword is in, for a texter the line does not know yet.
+KEYWORD_LANGUAGE = {"ayuda": "es", "comenzar": "es"}
 MENU_WORDS = {"menu", "list", "topics"}
 MAX_SEGMENTS = 3
 MENU_SEGMENTS = 2
@@ -79,52 +84,59 @@ def answer_text(catalog: Catalog, texter: Texter | None, body: str,
     """The reply to one text (pure). ``texter`` is None for a number never seen before."""
     code = catalog.language(texter.language if texter else None).code
     words = normalise(body)
+    greeting = False
     for other in catalog.flow.languages:
         chosen = catalog.languages[other]
         if words in {normalise(w) for w in chosen.words}:
             return TextAnswer(compose_menu(catalog, chosen, chosen.text["language_set"]), other,
                               Answered.LANGUAGE)
-        if texter is None and words in {normalise(g) for g in chosen.greetings}:
-            code = other  # "hola" as a first text: answer in Spanish
+        if words in {normalise(g) for g in chosen.greetings}:
+            greeting = True
+            if texter is None:
+                code = other  # "hola" as a first text: answer in Spanish
+    if texter is None and KEYWORD_LANGUAGE.get(words) in catalog.languages:
+        code = KEYWORD_LANGUAGE[words]
     lang = catalog.languages[code]
     if resubscribed:
         return TextAnswer(compose_menu(catalog, lang, lang.text["resubscribed"]), code,
                           Answered.RESUBSCRIBED)
     if words in HELP_WORDS or words in _command_words(catalog, "help"):
         return TextAnswer(compose(lang, lang.text["help"]), code, Answered.HELP)
-    if texter is None:
+    menu = words in MENU_WORDS or words in _command_words(catalog, "main_menu")
+    if texter is None and (greeting or menu or not words):
         return TextAnswer(compose_menu(catalog, lang, lang.text["welcome"]), code,
                           Answered.WELCOME)
-    if words in MENU_WORDS or words in _command_words(catalog, "main_menu") or \
-            words in {normalise(g) for c in catalog.flow.languages
-                      for g in catalog.languages[c].greetings}:
+    if menu or greeting:
         return TextAnswer(compose_menu(catalog, lang), code, Answered.MENU)
     if words.isdigit():
         number = int(words)
         if 1 <= number <= len(catalog.flow.topics):
             topic_id = catalog.flow.topics[number - 1]
             return TextAnswer(compose_topic(lang, topic_id), code, Answered.TOPIC, topic_id)
-        return TextAnswer(compose_menu(catalog, lang, lang.text["unknown"]), code,
-                          Answered.UNKNOWN)
-    found = best_matches(body, _topic_phrases(catalog))
-    if len(found) == 1:
-        return TextAnswer(compose_topic(lang, found[0]), code, Answered.TOPIC, found[0])
-    if found:
-        return TextAnswer(compose_choices(catalog, lang, found[:3]), code, Answered.CHOICES)
-    return TextAnswer(compose_menu(catalog, lang, lang.text["unknown"]), code,
+        return _not_understood(catalog, lang, texter)
+    asked = understand(catalog, body[:MAX_BODY], code)
+    if not asked.anything:
+        return _not_understood(catalog, lang, texter)
+    # Answered in the language it was asked in: a Spanish question from an "English" number.
+    lang = catalog.languages[asked.language]
+    if asked.topic:
+        body_text = compose_topic(lang, asked.topic, first=texter is None)
+        return TextAnswer(body_text, lang.code, Answered.TOPIC, asked.topic)
+    return TextAnswer(compose_choices(catalog, lang, list(asked.choices)), lang.code,
+                      Answered.CHOICES)
+
+
+def _not_understood(catalog: Catalog, lang: Language, texter: Texter | None) -> TextAnswer:
+    """The topic list, as a first text gets it (welcome) or after "did not understand"."""
+    if texter is None:
+        return TextAnswer(compose_menu(catalog, lang, lang.text["welcome"]), lang.code,
+                          Answered.WELCOME)
+    return TextAnswer(compose_menu(catalog, lang, lang.text["unknown"]), lang.code,
                       Answered.UNKNOWN)
 
 
 def _command_words(catalog: Catalog, command: str) -> set[str]:
     return {normalise(w) for lang in catalog.languages.values() for w in lang.commands[command]}
-
-
-def _topic_phrases(catalog: Catalog) -> dict[str, tuple[str, ...]]:
-    phrases: dict[str, tuple[str, ...]] = {}
-    for other in catalog.languages.values():
-        for topic in other.topics.values():
-            phrases[topic.id] = phrases.get(topic.id, ()) + (topic.label, *topic.words)
-    return phrases
 
 
 # ---------------------------------------------------------------------------- composing
@@ -151,13 +163,23 @@ def _shorten(text: str, limit: int) -> str:
     return cut[: end + 1].rstrip() if end > 0 else cut[: limit - 3].rstrip() + "..."
 
 
-def topic_body(lang: Language, topic_id: str) -> str:
-    """A topic's text as sent, before the disclaimer (``check`` measures it too)."""
-    return f"{lang.topics[topic_id].text}\n{lang.text['more']}"
+def topic_body(lang: Language, topic_id: str, first: bool = False) -> str:
+    """A topic's text as sent, before the disclaimer (``check`` measures it too). A first
+    text's answer ends with the welcome line (what the line is, MENU, HELP and STOP)
+    instead of the usual "Reply MENU for all topics"."""
+    ending = lang.text["first_answer"] if first else lang.text["more"]
+    return f"{lang.topics[topic_id].text}\n{ending}"
 
 
-def compose_topic(lang: Language, topic_id: str) -> str:
-    return compose(lang, topic_body(lang, topic_id))
+def compose_topic(lang: Language, topic_id: str, first: bool = False) -> str:
+    if first and not fits(lang, topic_body(lang, topic_id, first=True)):
+        first = False  # never cut a topic short for the welcome line (check warns)
+    return compose(lang, topic_body(lang, topic_id, first))
+
+
+def fits(lang: Language, text: str, segments: int = MAX_SEGMENTS) -> bool:
+    """Whether ``text`` with the disclaimer fits in ``segments`` SMS segments."""
+    return gsm.segments(gsm.to_gsm7(f"{text}\n{lang.text['disclaimer']}")) <= segments
 
 
 def compose_menu(catalog: Catalog, lang: Language, first_line: str = "") -> str:
