@@ -20,9 +20,9 @@ AUDIO_SUFFIXES = (".mp3", ".wav")
 LANGUAGE_KEYS = ("name", "speech_tag", "voice", "choose", "words", "greetings", "subject_words",
                  "off_topic")
 CALL_KEYS = (
-    "welcome", "emergency", "option", "universal", "speak_hint", "help", "no_input",
-    "invalid_key", "not_understood", "did_you_mean", "main_menu_intro", "menu_intro",
-    "back_at_main", "topic_reminder", "again_label", "main_label", "end_label", "error",
+    "welcome", "emergency", "option", "action", "universal", "menu_keys", "speak_hint", "help",
+    "no_input", "invalid_key", "not_understood", "did_you_mean", "main_menu_intro",
+    "menu_intro", "back_at_main", "topic_reminder", "end_label", "error",
     "goodbye", "disclaimer", "physician", "star", "pound",
     "text_label", "text_sent", "text_not_possible", "text_opted_out", "text_limit", "text_busy",
     "text_failed", "text_unconfirmed",
@@ -76,7 +76,12 @@ class Language:
         return {"*": self.call["star"], "#": self.call["pound"]}.get(key, key)
 
     def option(self, label: str, key: str) -> str:
+        """A choice by its name: "For risks, press 1." (``call.option``)."""
         return self.call["option"].format(label=label, key=self.key_name(key))
+
+    def action(self, label: str, key: str) -> str:
+        """A choice by what it does, verb first: "To end the call, press 2." (``call.action``)."""
+        return self.call["action"].format(label=label, key=self.key_name(key))
 
 
 @dataclass(frozen=True)

@@ -34,10 +34,12 @@ from ..errors import Finding
 from ..text import gsm, readability
 
 # The placeholders each text may use; anything else in {braces} is a typo.
-PLACEHOLDERS = {"call.option": {"label", "key"}, "call.invalid_key": {"key"},
+PLACEHOLDERS = {"call.option": {"label", "key"}, "call.action": {"label", "key"},
+                "call.invalid_key": {"key"},
                 "call.did_you_mean": {"label"}, "call.menu_intro": {"label"},
                 "language.choose": {"key"}}
-REQUIRED_PLACEHOLDERS = {"call.option": {"label", "key"}, "language.choose": {"key"}}
+REQUIRED_PLACEHOLDERS = {"call.option": {"label", "key"}, "call.action": {"label", "key"},
+                         "language.choose": {"key"}}
 
 SAY_MAX_CHARS = 4096  # Twilio's <Say> refuses longer text
 SPOKEN_SECONDS = 60  # one topic or other text; longer and callers lose the thread
@@ -47,8 +49,8 @@ MIN_EASE = 60.0  # Fernández-Huerta (Spanish): 60 to 70 is about grades 7 and 8
 TEXT_DISCLAIMER_CHARS = 70
 
 # [call] texts only ever said as parts of other sentences, so never played as recordings.
-PARTS = {"option", "invalid_key", "did_you_mean", "menu_intro", "again_label", "main_label",
-         "end_label", "text_label", "star", "pound"}
+PARTS = {"option", "action", "invalid_key", "did_you_mean", "menu_intro", "end_label",
+         "text_label", "star", "pound"}
 
 
 def content_findings(catalog: Catalog) -> Iterator[Finding]:
