@@ -28,7 +28,7 @@ CALL_KEYS = (
     "text_failed", "text_unconfirmed",
 )
 TEXT_KEYS = (
-    "welcome", "menu_header", "menu_footer", "help", "unknown", "did_you_mean",
+    "welcome", "menu_header", "menu_footer", "more_topics", "help", "unknown", "did_you_mean",
     "language_set", "resubscribed", "more", "first_answer", "disclaimer", "error", "too_long",
     "media",
 )

@@ -29,7 +29,7 @@ from pathlib import Path
 
 from ..catalog import AUDIO_SUFFIXES, CALL_KEYS, TEXT_KEYS, Catalog, Language
 from ..engine.call import CallState, Speech, end_call, enter
-from ..engine.texts import MAX_SEGMENTS, MENU_SEGMENTS, compose_menu, topic_body
+from ..engine.texts import MAX_SEGMENTS, MENU_SEGMENTS, compose, menu_pages, topic_body
 from ..errors import Finding
 from ..text import gsm, readability
 
@@ -37,9 +37,9 @@ from ..text import gsm, readability
 PLACEHOLDERS = {"call.option": {"label", "key"}, "call.action": {"label", "key"},
                 "call.invalid_key": {"key"},
                 "call.did_you_mean": {"label"}, "call.menu_intro": {"label"},
-                "language.choose": {"key"}}
+                "language.choose": {"key"}, "text.more_topics": {"word"}}
 REQUIRED_PLACEHOLDERS = {"call.option": {"label", "key"}, "call.action": {"label", "key"},
-                         "language.choose": {"key"}}
+                         "language.choose": {"key"}, "text.more_topics": {"word"}}
 
 SAY_MAX_CHARS = 4096  # Twilio's <Say> refuses longer text
 SPOKEN_SECONDS = 60  # one topic or other text; longer and callers lose the thread
@@ -151,16 +151,19 @@ def _sms_findings(catalog: Catalog, lang: Language) -> Iterator[Finding]:
     if gsm.segments(gsm.to_gsm7(help_text)) > MAX_SEGMENTS:
         yield Finding(line, None, "text.help", "The help text with the disclaimer is longer "
                       "than three SMS segments.", "Shorten it.")
-    # The list is sent after each of these first lines (or none: "MENU").
+    # The list is sent after each of these first lines (or none: "MENU"), in pages that
+    # fit; a page fails only when one topic line does not fit with the rest of it.
     for first in ("welcome", "language_set", "resubscribed", "unknown"):
-        menu = compose_menu(catalog, lang, lang.text[first])
-        if gsm.segments(menu) > MENU_SEGMENTS:
-            yield Finding(line, None, f"text.{first}", f"The SMS topic list after text.{first} "
-                          f"takes {gsm.segments(menu)} segments ({gsm.septets(menu)} "
-                          f"characters); it must fit in {MENU_SEGMENTS} "
-                          f"({gsm.MULTI_SEGMENT * MENU_SEGMENTS} characters).",
-                          f"Shorten text.{first}, the topic labels, text.menu_header or "
-                          "text.menu_footer.")
+        for number, page in enumerate(menu_pages(catalog, lang, lang.text[first]), start=1):
+            body = compose(lang, page)
+            if gsm.segments(body) > MENU_SEGMENTS:
+                yield Finding(line, None, f"text.{first}", f"Page {number} of the SMS topic "
+                              f"list after text.{first} takes {gsm.segments(body)} segments "
+                              f"({gsm.septets(body)} characters); it must fit in "
+                              f"{MENU_SEGMENTS} ({gsm.MULTI_SEGMENT * MENU_SEGMENTS} "
+                              "characters).", f"Shorten text.{first}, the topic labels, "
+                              "text.menu_header, text.menu_footer or text.more_topics.")
+                break
 
 
 def _ending_findings(catalog: Catalog, lang: Language) -> Iterator[Finding]:

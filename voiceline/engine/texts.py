@@ -28,6 +28,7 @@ HELP_WORDS = {"help", "info", "ayuda"}
 # The language a keyword is in, for a texter the line does not know yet.
 KEYWORD_LANGUAGE = {"ayuda": "es", "comenzar": "es"}
 MENU_WORDS = {"menu", "list", "topics"}
+MORE_WORDS = {"more", "mas"}  # the next page of the topic list
 MAX_SEGMENTS = 3
 MENU_SEGMENTS = 2
 MAX_BODY = 1600  # Twilio's longest incoming text; anything longer is not a question
@@ -108,6 +109,9 @@ def answer_text(catalog: Catalog, texter: Texter | None, body: str,
                           Answered.WELCOME)
     if menu or greeting:
         return TextAnswer(compose_menu(catalog, lang), code, Answered.MENU)
+    page = page_asked(words)
+    if page is not None:
+        return TextAnswer(compose_menu(catalog, lang, page=page), code, Answered.MENU)
     if words.isdigit():
         number = int(words)
         if 1 <= number <= len(catalog.flow.topics):
@@ -182,13 +186,50 @@ def fits(lang: Language, text: str, segments: int = MAX_SEGMENTS) -> bool:
     return gsm.segments(gsm.to_gsm7(f"{text}\n{lang.text['disclaimer']}")) <= segments
 
 
-def compose_menu(catalog: Catalog, lang: Language, first_line: str = "") -> str:
-    lines = [first_line] if first_line else []
-    lines.append(lang.text["menu_header"])
-    lines += [f"{n} {_capital(lang.topics[t].label)}"
-              for n, t in enumerate(catalog.flow.topics, start=1)]
-    lines.append(lang.text["menu_footer"])
-    return compose(lang, "\n".join(lines))
+def compose_menu(catalog: Catalog, lang: Language, first_line: str = "", page: int = 1) -> str:
+    """The numbered topic list, one page of it (``menu_pages``)."""
+    pages = menu_pages(catalog, lang, first_line)
+    return compose(lang, pages[min(max(page, 1), len(pages)) - 1])
+
+
+def menu_pages(catalog: Catalog, lang: Language, first_line: str = "") -> list[str]:
+    """The topic list in pages of at most ``MENU_SEGMENTS`` segments each (with the
+    disclaimer): as many topics as fit, then "More topics: reply MORE." while some are
+    left. A topic keeps its number on every page, so "12" works from any of them."""
+    numbered = [f"{n} {_capital(lang.topics[t].label)}"
+                for n, t in enumerate(catalog.flow.topics, start=1)]
+    pages: list[str] = []
+    start = 0
+    while start < len(numbered) or not pages:
+        head = ([first_line] if first_line and not pages else []) + [lang.text["menu_header"]]
+        take = len(numbered) - start
+        while True:
+            left = start + take < len(numbered)
+            more = [lang.text["more_topics"].format(word=more_word(len(pages) + 2))] \
+                if left else []
+            page = "\n".join([*head, *numbered[start:start + take], *more,
+                              lang.text["menu_footer"]])
+            if take <= 1 or fits(lang, page, MENU_SEGMENTS):
+                break
+            take -= 1  # one topic fewer on this page, and a MORE line
+        pages.append(page)
+        start += max(take, 1)
+    return pages
+
+
+def more_word(page: int) -> str:
+    """What a texter sends for a page of the list: MORE (page 2), MORE 3, MORE 4 ..."""
+    return "MORE" if page == 2 else f"MORE {page}"
+
+
+def page_asked(words: str) -> int | None:
+    """The page a text asks for ("more" -> 2, "more 3" -> 3, Spanish "mas"), or None."""
+    parts = words.split()
+    if not parts or parts[0] not in MORE_WORDS or len(parts) > 2:
+        return None
+    if len(parts) == 1:
+        return 2
+    return int(parts[1]) if parts[1].isdigit() and len(parts[1]) <= 2 else None
 
 
 def compose_choices(catalog: Catalog, lang: Language, topic_ids: list[str]) -> str:
