@@ -76,8 +76,9 @@ class Language:
         return {"*": self.call["star"], "#": self.call["pound"]}.get(key, key)
 
     def option(self, label: str, key: str) -> str:
-        """A choice by its name: "For risks, press 1." (``call.option``)."""
-        return self.call["option"].format(label=label, key=self.key_name(key))
+        """A choice by its name: "Risks: press 1." (``call.option``), a sentence."""
+        said = self.call["option"].format(label=label, key=self.key_name(key))
+        return said[:1].upper() + said[1:]
 
     def action(self, label: str, key: str) -> str:
         """A choice by what it does, verb first: "To end the call, press 2." (``call.action``)."""

@@ -163,7 +163,8 @@ def words_of(text: str, language: str) -> list[str]:
     """The request's words: normalised, text-speak spelled out, fillers dropped."""
     spelled = _SPELLED.get(language, {})
     out: list[str] = []
-    for word in normalise(text).split():
+    money = " dolares " if language == "es" else " dollars "
+    for word in normalise(text.replace("$", money)).split():
         word = spelled.get(word, word)
         out.extend(word.split())
     return out
@@ -229,6 +230,11 @@ class Index(Generic[K]):
             s: {k: v / max(1.0, sum(shares.values())) for k, v in shares.items()}
             for s, shares in strength.items()}
         self._surfaces = sorted(surfaces)
+        self._anagrams: dict[str, tuple[str, ...]] = {}
+        for surface in self._surfaces:
+            if len(surface) == 4:
+                letters = "".join(sorted(surface))
+                self._anagrams[letters] = (*self._anagrams.get(letters, ()), surface)
         self._stems = sorted(strength)
         self._read = functools.lru_cache(maxsize=8192)(self._read_word)
 
@@ -246,6 +252,11 @@ class Index(Generic[K]):
             return _Token(stem, stop=True, subject=True)
         if stem in self._weights:
             return _Token(stem, stop=False)
+        if len(word) == 4:  # only a swap of two letters: "dose" is "does", "stop" not "step"
+            swapped = self._anagrams.get("".join(sorted(word)), ())
+            if swapped:
+                return _Token(self._stem(swapped[0]), stop=swapped[0] in self._stops,
+                              fuzzy=True)
         limit = allowed_edits(word)
         if limit and not word.isdigit():
             near = process.extractOne(word, self._surfaces, scorer=OSA.distance,
@@ -330,6 +341,10 @@ class Index(Generic[K]):
             if covered.intersection(range(start, end)):
                 continue  # the same words, matched again by a shorter phrase
             covered.update(range(start, end))
+            for token in tokens[start:end]:  # a whole phrase owns its words
+                if not token.stop and (token.stem, key) not in seen:
+                    seen.add((token.stem, key))
+                    scores[key] = scores.get(key, 0.0) + 1.0
             # A whole phrase of two or more words is surer than its words one by one; a
             # phrase of stop words only ("how much", "who is it for") is a weak word.
             if all(t.stop for t in tokens[start:end]):
