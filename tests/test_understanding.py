@@ -99,3 +99,22 @@ def test_a_long_text_is_no_sure_topic(catalog):
 def test_the_index_is_built_once_per_catalog(catalog):
     from voiceline.engine.understand import indexes_of
     assert indexes_of(catalog) is indexes_of(catalog)
+
+
+def test_check_warns_when_a_topic_label_is_not_understood_as_its_topic(tmp_path):
+    import shutil
+
+    from voiceline.checks import read_checked
+
+    from .conftest import FIXTURE_PROMPTS
+
+    folder = tmp_path / "prompts"
+    shutil.copytree(FIXTURE_PROMPTS, folder)
+    topics = folder / "en" / "topics.toml"
+    text = topics.read_text(encoding="utf-8")
+    topics.write_text(text.replace('label = "risks"', 'label = "price"', 1),
+                      encoding="utf-8")
+    catalog, findings = read_checked(folder)
+    assert catalog is not None  # a warning never stops the line
+    found = [f for f in findings if f.where == "topics.risks.label"]
+    assert found and found[0].severity == "warning" and "'price'" in found[0].message

@@ -30,6 +30,7 @@ from pathlib import Path
 from ..catalog import AUDIO_SUFFIXES, CALL_KEYS, TEXT_KEYS, Catalog, Language
 from ..engine.call import CallState, Speech, end_call, enter
 from ..engine.texts import MAX_SEGMENTS, MENU_SEGMENTS, compose, menu_pages, topic_body
+from ..engine.understand import understand
 from ..errors import Finding
 from ..text import gsm, readability
 
@@ -63,6 +64,7 @@ def content_findings(catalog: Catalog) -> Iterator[Finding]:
         yield from _spoken_findings(catalog, lang, time_menus=not placeholders)
         yield from _reading_findings(catalog, lang)
         yield from _review_findings(catalog, lang)
+        yield from _understood_findings(catalog, lang)
         yield from audio_findings(catalog, lang)
 
 
@@ -164,6 +166,21 @@ def _sms_findings(catalog: Catalog, lang: Language) -> Iterator[Finding]:
                               "characters).", f"Shorten text.{first}, the topic labels, "
                               "text.menu_header, text.menu_footer or text.more_topics.")
                 break
+
+
+def _understood_findings(catalog: Catalog, lang: Language) -> Iterator[Finding]:
+    """A topic's own name must be understood as that topic: it is what callers hear in
+    the menus and what they say back."""
+    _, topics = _files(catalog, lang)
+    for topic in lang.topics.values():
+        found = understand(catalog, topic.label, lang.code)
+        if found.topic != topic.id:
+            heard = (f"as '{found.topic}'" if found.topic else
+                     f"as one of {', '.join(found.choices)}" if found.choices else "at all")
+            yield Finding(topics, None, f"topics.{topic.id}.label", f"Said or texted, the "
+                          f"label '{topic.label}' is not understood as this topic ({heard}).",
+                          "Add the label's words to this topic's words, and take them out "
+                          "of other topics' words.", severity="warning")
 
 
 def _ending_findings(catalog: Catalog, lang: Language) -> Iterator[Finding]:
