@@ -7,6 +7,7 @@ import json
 import logging
 import os
 import re
+import signal
 import subprocess
 import sys
 import time
@@ -191,7 +192,8 @@ def test_metrics_add_up_every_gunicorn_worker(tmp_path):
     log_path = tmp_path / "web.log"
     with open(log_path, "wb") as log:
         process = subprocess.Popen(["sh", "-c", web.removeprefix("web:").strip()], cwd=ROOT,
-                                   env=env, stdout=log, stderr=subprocess.STDOUT)
+                                   env=env, stdout=log, stderr=subprocess.STDOUT,
+                                   start_new_session=True)  # gunicorn and its workers: one group
     base = f"http://127.0.0.1:{port}"
     try:
         _wait_for(base + "/healthz")
@@ -203,7 +205,7 @@ def test_metrics_add_up_every_gunicorn_worker(tmp_path):
                            status="200") for _ in range(6)}
         assert readings == {6.0}
     finally:
-        process.terminate()
+        os.killpg(process.pid, signal.SIGTERM)  # the shell, gunicorn and its workers
         process.wait(timeout=10)
     output = log_path.read_text()
     json_lines = [line for line in output.splitlines() if line.startswith("{")]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -41,7 +42,8 @@ def server(tmp_path_factory):
     env["VOICELINE_PROMPTS_DIR"] = str(FIXTURE_PROMPTS)
     # A Procfile platform runs the command through a shell, which expands $PORT.
     process = subprocess.Popen(["sh", "-c", web.removeprefix("web:").strip()], cwd=ROOT,
-                               env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+                               env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                               start_new_session=True)  # gunicorn and its workers: one group
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
@@ -52,11 +54,11 @@ def server(tmp_path_factory):
         except OSError:
             time.sleep(0.2)
     else:
-        process.kill()
+        os.killpg(process.pid, signal.SIGKILL)
         pytest.fail("the Procfile's web process did not answer: " +
                     process.stdout.read().decode(errors="replace")[-2000:])
     yield base
-    process.terminate()
+    os.killpg(process.pid, signal.SIGTERM)  # the shell, gunicorn and its workers
     process.wait(timeout=10)
 
 
