@@ -141,8 +141,8 @@ def test_the_line_keeps_answering_while_the_database_is_down(outage, signer, cat
     outage.down()
     with caplog.at_level(logging.INFO):
         call = full_call(app, signer, catalog)
-        assert call.press("4")[0].text == lang.call["text_failed"]  # the opt-out is unknown
-        call.press("3")
+        assert call.press("1")[0].text == lang.call["text_failed"]  # the opt-out is unknown
+        call.press("2")  # end the call
         assert call.hung_up and call.heard_text[-3:] == [
             lang.call["disclaimer"], lang.call["physician"], lang.call["goodbye"]]
         for body in ("MENU", "4", "HELP", "START", "hola"):

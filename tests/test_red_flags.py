@@ -167,7 +167,7 @@ def test_a_red_flag_said_after_a_topic_is_never_answered_with_a_topic(counted, s
     heard = [h.text for h in call.say("I have a fever after the shot")]
     assert heard[0] == en.red_flags.groups["urgent"].spoken
     assert en.topics["recovery"].spoken not in heard
-    assert en.option(en.call["again_label"], "1") in heard  # the topic's choices again
+    assert en.action(en.call["text_label"], "1") in heard  # the topic's choices again
 
 
 def test_a_red_flag_said_at_the_language_choice_is_answered_in_its_language(counted, signer,
@@ -241,7 +241,7 @@ def test_a_red_flag_text_too_long_for_the_list_after_it_is_an_error(prompts):
     catalog, findings = read_checked(prompts)
     assert catalog is None
     [error] = [f for f in findings if f.where == "urgent.text"]
-    assert "list is cut" in error.message and error.line
+    assert "start of the topic list" in error.message and error.line
 
 
 def test_a_long_emergency_line_that_pushes_the_first_reply_over_two_messages_is_an_error(
@@ -249,7 +249,7 @@ def test_a_long_emergency_line_that_pushes_the_first_reply_over_two_messages_is_
     path = prompts / "en" / "line.toml"
     path.write_text(path.read_text(encoding="utf-8").replace(
         'emergency = "Emergency? Call 911."',
-        'emergency = "If this is an emergency of any kind, call 911 right away, now."'),
+        'emergency = "' + "If this is an emergency, call 911 right away. " * 5 + '"'),
         encoding="utf-8")
     _, findings = read_checked(prompts)
     assert any(f.where == "text.welcome" and "text.emergency" in f.fix for f in findings

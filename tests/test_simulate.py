@@ -60,7 +60,7 @@ def main_topic(catalog):
 def test_a_call_prints_what_the_caller_hears_until_the_line_hangs_up(line, catalog):
     en = catalog.language("en")
     key, topic = main_topic(catalog)
-    code, output = drive(run_call, line, ["1", key, "3"])
+    code, output = drive(run_call, line, ["1", key, "2"])
     said = heard_text(output)
     assert code == 0
     for words in (en.call["welcome"], en.call["emergency"], en.call["main_menu_intro"],
@@ -96,7 +96,7 @@ def test_typed_speech_and_silence(line, catalog):
 def test_text_me_this_shows_the_text_instead_of_sending_it(line, catalog):
     en = catalog.language("en")
     key, topic = main_topic(catalog)
-    _, output = drive(run_call, line, ["1", key, "4", "q"])
+    _, output = drive(run_call, line, ["1", key, "1", "q"])
     said = heard_text(output)
     assert en.call["text_sent"] in said
     assert f"[text message to your phone] {gsm.to_gsm7(en.topics[topic].text)[:60]}" in said
@@ -155,7 +155,7 @@ def good_script(catalog) -> list[str]:
         f"> {key}",
         "  " + "   ".join(en.topics[topic].spoken.split()[:8]) + "  ",
         "",
-        "> 3",
+        "> 2",  # end the call
         en.call["goodbye"],
         "[hangs up]",
         "> text: ES",

@@ -23,7 +23,7 @@ def menu_lines(catalog, lang):
             for n, t in enumerate(catalog.flow.topics, start=1)]
 
 
-@pytest.mark.parametrize("first", ["hello", "MENU", "what is this", "?", "Hi there"])
+@pytest.mark.parametrize("first", ["hello", "MENU", "good morning", "?", "Hi there"])
 def test_a_first_text_gets_the_numbered_list_in_two_segments(texter, catalog, first):
     lang = catalog.languages["en"]
     reply = texter.send(first)

@@ -359,7 +359,7 @@ def test_after_a_conversation_no_table_holds_the_number_or_a_text(make_app, sign
     call = SimulatedCall(transport, signer, caller=number)
     call.start()
     call.press("1")
-    for key in ("2", "1", "4", "3"):  # a topic, then "text me this", then end
+    for key in ("2", "1", "1", "2"):  # a topic, then "text me this", then end
         call.press(key)
     assert len(no_network.calls) == 1
     services_of(app).events.flush()

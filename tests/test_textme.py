@@ -13,6 +13,8 @@ from urllib.parse import parse_qs
 import pytest
 import requests
 
+from voiceline.engine.call import TOPIC_END as END
+from voiceline.engine.call import TOPIC_TEXT as TEXT_ME
 from voiceline.engine.texts import compose_topic
 from voiceline.testing import ACCOUNT_SID, LINE_NUMBER, FlaskTransport, SimulatedCall
 from voiceline.testing import SimulatedTexter as Texter
@@ -65,8 +67,8 @@ def sent(mock) -> list[dict[str, str]]:
 def then_the_topic_menu(heard, lang):
     """After the sentence, the caller is offered the topic's choices again."""
     said = [h.text for h in heard]
-    for key, label in (("1", "again_label"), ("3", "end_label"), ("4", "text_label")):
-        assert lang.option(lang.call[label], key) in said
+    for key, label in ((TEXT_ME, "text_label"), (END, "end_label")):
+        assert lang.action(lang.call[label], key) in said
     return said
 
 
@@ -75,7 +77,7 @@ def test_pressing_4_texts_the_topic_to_the_caller_in_their_language(line, signer
                                                                     twilio, code):
     lang = catalog.languages[code]
     call = at_topic(line, signer, catalog, code)
-    heard = call.press("4")
+    heard = call.press(TEXT_ME)
     said = then_the_topic_menu(heard, lang)
     assert said[0] == lang.call["text_sent"]
     assert sent(twilio) == [{
@@ -86,27 +88,27 @@ def test_pressing_4_texts_the_topic_to_the_caller_in_their_language(line, signer
     assert request.headers["Authorization"].startswith("Basic ")
     assert 0 < request.req_kwargs["timeout"] <= 10  # the call must not wait on Twilio
     assert not call.ended
-    call.press("3")
+    call.press(END)
     assert call.hung_up and call.heard_text[-2:] == [lang.call["physician"], lang.call["goodbye"]]
 
 
 def test_the_offer_is_the_fourth_choice_after_every_topic(line, signer, catalog):
     lang = catalog.languages["en"]
     call = at_topic(line, signer, catalog)
-    assert lang.option(lang.call["text_label"], "4") in call.heard_text
+    assert lang.action(lang.call["text_label"], TEXT_ME) in call.heard_text
 
 
 def test_a_messaging_service_sends_when_one_is_set(make_app, signer, catalog, twilio):
     app = make_app(TWILIO_ACCOUNT_SID=ACCOUNT_SID, TWILIO_MESSAGING_SERVICE_SID="MG" + "2" * 32,
                    VOICELINE_SMS_FROM=LINE_NUMBER)
-    at_topic(app, signer, catalog).press("4")
+    at_topic(app, signer, catalog).press(TEXT_ME)
     (request,) = sent(twilio)
     assert request["MessagingServiceSid"] == "MG" + "2" * 32 and "From" not in request
 
 
 def test_without_a_from_setting_the_dialled_number_sends(make_app, signer, catalog, twilio):
     app = make_app(TWILIO_ACCOUNT_SID=ACCOUNT_SID)
-    at_topic(app, signer, catalog, To="+15005550100", Called="+15005550100").press("4")
+    at_topic(app, signer, catalog, To="+15005550100", Called="+15005550100").press(TEXT_ME)
     assert sent(twilio)[0]["From"] == "+15005550100"
 
 
@@ -131,7 +133,7 @@ def test_each_twilio_refusal_is_one_spoken_sentence_and_the_call_goes_on(
     lang = catalog.languages["en"]
     call = at_topic(line, signer, catalog)
     with caplog.at_level(logging.INFO):
-        said = then_the_topic_menu(call.press("4"), lang)
+        said = then_the_topic_menu(call.press(TEXT_ME), lang)
     assert said[0] == lang.call[key]
     assert len(sent(no_network)) == 1
     assert CALLER not in caplog.text and CALLER[2:] not in caplog.text
@@ -148,7 +150,7 @@ def test_a_timeout_or_broken_connection_is_spoken_too(line, signer, catalog, no_
                                                       error, key):
     no_network.post(MESSAGES_URL, body=error)
     lang = catalog.languages["en"]
-    said = then_the_topic_menu(at_topic(line, signer, catalog).press("4"), lang)
+    said = then_the_topic_menu(at_topic(line, signer, catalog).press(TEXT_ME), lang)
     assert said[0] == lang.call[key]
 
 
@@ -157,8 +159,8 @@ def test_twilio_unsubscribed_is_remembered_as_an_opt_out(line, signer, catalog, 
                                                     "message": "unsubscribed"})
     lang = catalog.languages["en"]
     call = at_topic(line, signer, catalog)
-    call.press("4")
-    assert call.press("4")[0].text == lang.call["text_opted_out"]
+    call.press(TEXT_ME)
+    assert call.press(TEXT_ME)[0].text == lang.call["text_opted_out"]
     assert len(sent(no_network)) == 1  # the second time Twilio was not asked
     texter = Texter(FlaskTransport(line.test_client()), signer, number=CALLER)
     assert texter.send("MENU") is None
@@ -174,7 +176,7 @@ WITHHELD_OR_INVALID = ["anonymous", "Anonymous", "+266696687", "restricted", "+7
 def test_a_withheld_or_unusable_caller_id_is_not_sent_to_twilio(line, signer, catalog,
                                                                 twilio, caller):
     lang = catalog.languages["en"]
-    said = then_the_topic_menu(at_topic(line, signer, catalog, caller=caller).press("4"), lang)
+    said = then_the_topic_menu(at_topic(line, signer, catalog, caller=caller).press(TEXT_ME), lang)
     assert said[0] == lang.call["text_not_possible"]
     assert sent(twilio) == []
 
@@ -183,21 +185,21 @@ def test_a_number_that_texted_stop_gets_no_text(line, signer, catalog, twilio):
     texter = Texter(FlaskTransport(line.test_client()), signer, number=CALLER)
     assert texter.send("STOP") is None
     lang = catalog.languages["en"]
-    said = then_the_topic_menu(at_topic(line, signer, catalog).press("4"), lang)
+    said = then_the_topic_menu(at_topic(line, signer, catalog).press(TEXT_ME), lang)
     assert said[0] == lang.call["text_opted_out"]
     assert sent(twilio) == []
     texter.send("START")
-    assert at_topic(line, signer, catalog).press("4")[0].text == lang.call["text_sent"]
+    assert at_topic(line, signer, catalog).press(TEXT_ME)[0].text == lang.call["text_sent"]
 
 
 def test_at_most_three_texts_per_number_per_hour(line, signer, catalog, twilio):
     lang = catalog.languages["en"]
     call = at_topic(line, signer, catalog)
-    heard = [call.press("4")[0].text for _ in range(4)]
+    heard = [call.press(TEXT_ME)[0].text for _ in range(4)]
     assert heard == [lang.call["text_sent"]] * 3 + [lang.call["text_limit"]]
     assert len(sent(twilio)) == 3
     other = at_topic(line, signer, catalog, caller="+15005550078")
-    assert other.press("4")[0].text == lang.call["text_sent"]
+    assert other.press(TEXT_ME)[0].text == lang.call["text_sent"]
 
 
 def test_the_hourly_limit_is_a_setting(make_app, signer, catalog, twilio):
@@ -205,7 +207,7 @@ def test_the_hourly_limit_is_a_setting(make_app, signer, catalog, twilio):
                    VOICELINE_TEXTS_PER_HOUR="1")
     call = at_topic(app, signer, catalog)
     lang = catalog.languages["en"]
-    assert [call.press("4")[0].text for _ in range(2)] == [lang.call["text_sent"],
+    assert [call.press(TEXT_ME)[0].text for _ in range(2)] == [lang.call["text_sent"],
                                                            lang.call["text_limit"]]
 
 
@@ -214,7 +216,7 @@ def test_without_twilio_credentials_the_caller_hears_it_failed(make_app, signer,
     app = make_app()  # no TWILIO_ACCOUNT_SID
     lang = catalog.languages["en"]
     with caplog.at_level(logging.ERROR):
-        said = then_the_topic_menu(at_topic(app, signer, catalog).press("4"), lang)
+        said = then_the_topic_menu(at_topic(app, signer, catalog).press(TEXT_ME), lang)
     assert said[0] == lang.call["text_failed"]
     assert sent(twilio) == []
     assert "TWILIO_ACCOUNT_SID" in caplog.text
@@ -229,6 +231,6 @@ def test_a_broken_store_means_no_text_but_the_call_goes_on(config, memory_store,
     call = at_topic(app, signer, catalog)
     memory_store.broken = True
     lang = catalog.languages["en"]
-    said = then_the_topic_menu(call.press("4"), lang)
+    said = then_the_topic_menu(call.press(TEXT_ME), lang)
     assert said[0] == lang.call["text_failed"]
     assert sent(twilio) == []

@@ -141,6 +141,7 @@ def _read_language(reader: PromptFiles, code: str, flow: Flow) -> Language | Non
     return Language(
         code=code, name=lang["name"], speech_tag=lang["speech_tag"], voice=lang["voice"],
         choose=lang["choose"], words=tuple(lang["words"]), greetings=tuple(lang["greetings"]),
+        subject_words=tuple(lang["subject_words"]), off_topic=tuple(lang["off_topic"]),
         call=MappingProxyType({k: v for k, v in call.items() if k != "no_input"}),
         no_input=tuple(call["no_input"]), menus=MappingProxyType(dict(menus)),
         text=MappingProxyType(sections["text"]), topics=MappingProxyType(topics),
@@ -177,6 +178,11 @@ def _read_section(reader: PromptFiles, path: Path, data: dict[str, Any], section
     for key in keys:
         where = f"{prefix}{section}.{key}"
         value = raw.get(key)
+        if key in ("reviewed_by", "reviewed") and value is None:
+            # A new topic nobody has reviewed yet: honest by default, listed as awaiting
+            # review, never an error that keeps the topic off the line.
+            values[key] = NOT_REVIEWED if key == "reviewed_by" else None
+            continue
         if key == "reviewed":
             if not isinstance(value, date) and value != NOT_REVIEWED:
                 reader.error(path, where, f"'reviewed' must be a date, or \"{NOT_REVIEWED}\".",

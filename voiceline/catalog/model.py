@@ -20,18 +20,20 @@ from .flowfile import Flow
 
 AUDIO_SUFFIXES = (".mp3", ".wav")
 
-LANGUAGE_KEYS = ("name", "speech_tag", "voice", "choose", "words", "greetings")
+LANGUAGE_KEYS = ("name", "speech_tag", "voice", "choose", "words", "greetings", "subject_words",
+                 "off_topic")
 CALL_KEYS = (
-    "welcome", "emergency", "option", "universal", "speak_hint", "help", "no_input",
-    "invalid_key", "not_understood", "did_you_mean", "main_menu_intro", "menu_intro",
-    "back_at_main", "topic_reminder", "again_label", "main_label", "end_label", "error",
+    "welcome", "emergency", "option", "action", "universal", "menu_keys", "speak_hint", "help",
+    "no_input", "invalid_key", "not_understood", "did_you_mean", "main_menu_intro",
+    "menu_intro", "back_at_main", "topic_reminder", "end_label", "error",
     "goodbye", "disclaimer", "physician", "star", "pound",
     "text_label", "text_sent", "text_not_possible", "text_opted_out", "text_limit", "text_busy",
     "text_failed", "text_unconfirmed",
 )
 TEXT_KEYS = (
-    "welcome", "emergency", "menu_header", "menu_footer", "help", "unknown", "did_you_mean",
-    "language_set", "resubscribed", "more", "disclaimer", "error", "too_long", "media",
+    "welcome", "emergency", "menu_header", "menu_footer", "more_topics", "help", "unknown",
+    "did_you_mean", "language_set", "resubscribed", "more", "first_answer", "disclaimer",
+    "error", "too_long", "media",
 )
 COMMAND_KEYS = ("back", "repeat", "help", "main_menu", "end")
 TOPIC_KEYS = ("label", "words", "spoken", "text", "source", "reviewed_by", "reviewed",
@@ -41,9 +43,10 @@ TOPIC_KEYS = ("label", "words", "spoken", "text", "source", "reviewed_by", "revi
 RED_FLAG_KINDS = ("emergency", "urgent")
 RED_FLAG_KEYS = ("words", "spoken", "text")
 QUESTION_KEYS = ("general", "personal")
-LIST_KEYS = {("language", "words"), ("language", "greetings"), ("call", "no_input"),
-             ("topic", "words"), ("red_flag", "words"), ("questions", "general"),
-             ("questions", "personal"), *(("commands", k) for k in COMMAND_KEYS)}
+LIST_KEYS = {("language", "words"), ("language", "greetings"), ("language", "subject_words"),
+             ("language", "off_topic"), ("call", "no_input"), ("topic", "words"),
+             ("red_flag", "words"), ("questions", "general"), ("questions", "personal"),
+             *(("commands", k) for k in COMMAND_KEYS)}
 NOT_REVIEWED = "not yet reviewed"  # what reviewed_by and reviewed say until a clinician has
 
 
@@ -106,6 +109,10 @@ class Language:
     text: Mapping[str, str]
     topics: Mapping[str, Topic]
     commands: Mapping[str, tuple[str, ...]]  # spoken words for back, repeat, help, ...
+    # Words about the line's subject as a whole ("stem cells", "neck"): they name no topic.
+    subject_words: tuple[str, ...] = ()
+    # Requests the line has no answer for ("appointment", "refill"): never a topic.
+    off_topic: tuple[str, ...] = ()
     audio: Mapping[str, Path] = field(default_factory=dict)
     red_flags: RedFlags = field(default_factory=lambda: RedFlags(MappingProxyType({})))
 
@@ -114,7 +121,13 @@ class Language:
         return {"*": self.call["star"], "#": self.call["pound"]}.get(key, key)
 
     def option(self, label: str, key: str) -> str:
-        return self.call["option"].format(label=label, key=self.key_name(key))
+        """A choice by its name: "Risks: press 1." (``call.option``), a sentence."""
+        said = self.call["option"].format(label=label, key=self.key_name(key))
+        return said[:1].upper() + said[1:]
+
+    def action(self, label: str, key: str) -> str:
+        """A choice by what it does, verb first: "To end the call, press 2." (``call.action``)."""
+        return self.call["action"].format(label=label, key=self.key_name(key))
 
 
 @dataclass(frozen=True)

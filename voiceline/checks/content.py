@@ -39,12 +39,12 @@ from ..engine.call import CallState, Speech, end_call, enter
 from ..engine.texts import (
     MAX_SEGMENTS,
     MENU_SEGMENTS,
-    compose_first,
+    compose,
     compose_help,
-    compose_language_set,
-    compose_menu,
+    menu_pages,
     topic_body,
 )
+from ..engine.understand import understand
 from ..errors import Finding
 from ..text import gsm, readability
 from ..text.matching import normalise
@@ -52,10 +52,12 @@ from .faithfulness import faithfulness_findings
 from .provenance import review_findings
 
 # The placeholders each text may use; anything else in {braces} is a typo.
-PLACEHOLDERS = {"call.option": {"label", "key"}, "call.invalid_key": {"key"},
+PLACEHOLDERS = {"call.option": {"label", "key"}, "call.action": {"label", "key"},
+                "call.invalid_key": {"key"},
                 "call.did_you_mean": {"label"}, "call.menu_intro": {"label"},
-                "language.choose": {"key"}}
-REQUIRED_PLACEHOLDERS = {"call.option": {"label", "key"}, "language.choose": {"key"}}
+                "language.choose": {"key"}, "text.more_topics": {"word"}}
+REQUIRED_PLACEHOLDERS = {"call.option": {"label", "key"}, "call.action": {"label", "key"},
+                         "language.choose": {"key"}, "text.more_topics": {"word"}}
 
 SAY_MAX_CHARS = 4096  # Twilio's <Say> refuses longer text
 SPOKEN_SECONDS = 60  # one topic or other text; longer and callers lose the thread
@@ -66,8 +68,8 @@ EMERGENCY_NUMBER = "911"
 TEXT_DISCLAIMER_CHARS = 70
 
 # [call] texts only ever said as parts of other sentences, so never played as recordings.
-PARTS = {"option", "invalid_key", "did_you_mean", "menu_intro", "again_label", "main_label",
-         "end_label", "text_label", "star", "pound"}
+PARTS = {"option", "action", "invalid_key", "did_you_mean", "menu_intro", "end_label",
+         "text_label", "star", "pound"}
 
 
 def content_findings(catalog: Catalog) -> Iterator[Finding]:
@@ -82,6 +84,7 @@ def content_findings(catalog: Catalog) -> Iterator[Finding]:
         yield from faithfulness_findings(catalog, lang)
         yield from review_findings(catalog, lang)
         yield from _red_flag_findings(catalog, lang)
+        yield from _understood_findings(catalog, lang)
         yield from audio_findings(catalog, lang)
 
 
@@ -151,6 +154,15 @@ def _sms_findings(catalog: Catalog, lang: Language) -> Iterator[Finding]:
                           f"Replace it with {plain!r}." if plain else "Remove it.")
     ending = "\n" + lang.text["disclaimer"]
     for topic in lang.topics.values():
+        first = gsm.to_gsm7(topic_body(lang, topic.id, first=True) + ending)
+        if gsm.segments(first) > MAX_SEGMENTS:
+            yield Finding(topics, None, f"topics.{topic.id}.text", "As the answer to a first "
+                          f"text (with text.first_answer and the disclaimer) this text takes "
+                          f"{gsm.segments(first)} SMS segments ({gsm.septets(first)} "
+                          f"characters); the limit is {MAX_SEGMENTS} "
+                          f"({gsm.MULTI_SEGMENT * MAX_SEGMENTS}).",
+                          "Shorten it, or text.first_answer (until then a first text gets "
+                          "this topic with text.more instead).", severity="warning")
         full = topic_body(lang, topic.id) + ending
         count = gsm.segments(gsm.to_gsm7(full))
         where = f"topics.{topic.id}.text"
@@ -167,27 +179,47 @@ def _sms_findings(catalog: Catalog, lang: Language) -> Iterator[Finding]:
             not compose_help(lang).endswith(gsm.to_gsm7(lang.text["help"] + ending)):
         yield Finding(line, None, "text.help", "The help text, with text.emergency and the "
                       "disclaimer, is longer than three SMS segments.", "Shorten it.")
-    # The list is sent after each of these first lines (or none: "MENU").
-    lists = {"welcome": compose_first(catalog, lang),
-             "language_set": compose_language_set(catalog, lang, first=True),
-             "resubscribed": compose_menu(catalog, lang, lang.text["resubscribed"]),
-             "unknown": compose_menu(catalog, lang, lang.text["unknown"])}
-    for first, menu in lists.items():
-        if gsm.segments(menu) > MENU_SEGMENTS:
-            yield Finding(line, None, f"text.{first}", f"The SMS topic list after text.{first} "
-                          f"takes {gsm.segments(menu)} segments ({gsm.septets(menu)} "
-                          f"characters); it must fit in {MENU_SEGMENTS} "
-                          f"({gsm.MULTI_SEGMENT * MENU_SEGMENTS} characters).",
-                          f"Shorten text.{first}, the topic labels, text.menu_header or "
-                          "text.menu_footer" + (", or text.emergency." if first in
-                                                 ("welcome", "language_set") else "."))
+    # The list is sent after each of these first lines (or none: "MENU"), in pages that
+    # fit; a page fails only when one topic line does not fit with the rest of it.
+    firsts = {"welcome": f"{lang.text['welcome']}\n{lang.text['emergency']}",
+              "language_set": f"{lang.text['language_set']}\n{lang.text['emergency']}",
+              "resubscribed": lang.text["resubscribed"], "unknown": lang.text["unknown"]}
+    for first, first_line in firsts.items():
+        for number, page in enumerate(menu_pages(catalog, lang, first_line), start=1):
+            body = compose(lang, page)
+            if gsm.segments(body) > MENU_SEGMENTS:
+                yield Finding(line, None, f"text.{first}", f"Page {number} of the SMS topic "
+                              f"list after text.{first} takes {gsm.segments(body)} segments "
+                              f"({gsm.septets(body)} characters); it must fit in "
+                              f"{MENU_SEGMENTS} ({gsm.MULTI_SEGMENT * MENU_SEGMENTS} "
+                              "characters).", f"Shorten text.{first}, the topic labels, "
+                              "text.menu_header, text.menu_footer or text.more_topics" +
+                              (", or text.emergency." if first in ("welcome", "language_set")
+                               else "."))
+                break
     for group in lang.red_flags.groups.values():
-        full = compose_menu(catalog, lang, group.text)
-        if not full.endswith(gsm.to_gsm7(lang.text["menu_footer"] + ending)):
+        # The wording comes first, then the start of the topic list (the way forward).
+        first_page = compose(lang, menu_pages(catalog, lang, group.text)[0])
+        if gsm.segments(first_page) > MENU_SEGMENTS:
             yield Finding(_red_flags_file(catalog, lang), None, f"{group.kind}.text",
-                          f"The {group.kind} text with the topic list does not fit in "
-                          f"{MAX_SEGMENTS} SMS segments, so the list is cut.",
-                          "Shorten it (about 150 characters at most).")
+                          f"The {group.kind} text with the start of the topic list takes "
+                          f"{gsm.segments(first_page)} SMS segments; it must fit in "
+                          f"{MENU_SEGMENTS}.", "Shorten it (about 150 characters at most).")
+
+
+def _understood_findings(catalog: Catalog, lang: Language) -> Iterator[Finding]:
+    """A topic's own name must be understood as that topic: it is what callers hear in
+    the menus and what they say back."""
+    _, topics = _files(catalog, lang)
+    for topic in lang.topics.values():
+        found = understand(catalog, topic.label, lang.code)
+        if found.topic != topic.id:
+            heard = (f"as '{found.topic}'" if found.topic else
+                     f"as one of {', '.join(found.choices)}" if found.choices else "at all")
+            yield Finding(topics, None, f"topics.{topic.id}.label", f"Said or texted, the "
+                          f"label '{topic.label}' is not understood as this topic ({heard}).",
+                          "Add the label's words to this topic's words, and take them out "
+                          "of other topics' words.", severity="warning")
 
 
 def _ending_findings(catalog: Catalog, lang: Language) -> Iterator[Finding]:

@@ -22,11 +22,14 @@ from dataclasses import dataclass, replace
 
 from ..catalog import Catalog, Language
 from ..text.matching import best_matches, normalise
+from ..text.understanding import spoken_key
 from .outcomes import CallEnd, EventKind, Happened, KeyAction, NodeKind, TextMeOutcome
 from .red_flags import detect
+from .understand import Understood, understand
 
 BACK, HELP, REPEAT, MAIN = "*", "0", "#", "9"
-TOPIC_AGAIN, TOPIC_MAIN, TOPIC_END, TOPIC_TEXT = "1", "2", "3", "4"
+# After a topic only what is new there: "hear this again" is # and "main menu" is 9.
+TOPIC_TEXT, TOPIC_END = "1", "2"
 LANGUAGE = NodeKind.LANGUAGE.value
 LOW_CONFIDENCE = 0.4  # below this, a single understood topic is confirmed, not assumed
 MAX_MISSES = 3  # after three misses the help is added; counting further changes nothing
@@ -190,9 +193,7 @@ def answer(catalog: Catalog, state: CallState, given: CallerInput) -> Step:
         # else (line noise, a forged request) is treated as speech we did not understand.
         key = ""
     if not key:
-        spoken = normalise(given.speech)
-        if spoken in {str(n) for n in range(10)}:
-            key = spoken
+        key = spoken_key(given.speech, lang.code)  # "two", "press 2", "oprimo dos"
     if key:
         return _press(catalog, lang, state, key)
     return _hear(catalog, lang, state, given)
@@ -226,19 +227,20 @@ def after_text(catalog: Catalog, state: CallState, outcome: TextMeOutcome) -> St
                                             outcome),))
 
 
-def enter(catalog: Catalog, state: CallState, replay: bool = True) -> Step:
-    """Arrive at ``state.at``: a topic is spoken (unless ``replay`` is off), a menu offered."""
+def enter(catalog: Catalog, state: CallState, replay: bool = True, keys: bool = False) -> Step:
+    """Arrive at ``state.at``: a topic is spoken (unless ``replay`` is off), a menu offered;
+    with ``keys``, the keys that work everywhere follow (after a miss or a silence)."""
     lang = catalog.language(state.lang)
     node = state.node
     if node.kind is NodeKind.TOPIC:
-        return _enter_topic(catalog, lang, state, replay)
+        return _enter_topic(catalog, lang, state, replay, keys)
     if node.kind is NodeKind.PICK:
         first = lang.topics[node.ids[0]].label
         prompt = (Speech(lang.code, lang.call["did_you_mean"].format(label=first)),
                   *(Speech(lang.code, lang.option(lang.topics[t].label, str(i)))
-                    for i, t in enumerate(node.ids, start=1)),
-                  _say(lang, "universal"))
-        return Step(gather=Gather(lang.code, prompt, state, _hints(lang)))
+                    for i, t in enumerate(node.ids, start=1)))
+        return Step(gather=Gather(lang.code, (*prompt, *_keys(lang, keys)), state,
+                                  _hints(lang)))
     menu = catalog.flow.menus[node.id]
     if menu.id == catalog.flow.main_menu:
         intro = _say(lang, "main_menu_intro")
@@ -246,23 +248,31 @@ def enter(catalog: Catalog, state: CallState, replay: bool = True) -> Step:
         intro = Speech(lang.code, lang.call["menu_intro"].format(label=lang.menus[menu.id]))
     offers = tuple(Speech(lang.code, lang.option(_label(lang, o.menu, o.topic), o.key))
                    for o in menu.options)
-    tail = (_say(lang, "speak_hint"),) if menu.id == catalog.flow.main_menu else ()
-    return Step(gather=Gather(lang.code, (intro, *offers, *tail, _say(lang, "universal")),
+    # The keys that work everywhere are said once, at the main menu (help and repeat;
+    # back and main menu mean nothing there), and in full after a miss or a silence.
+    tail = (_say(lang, "menu_keys"),) if menu.id == catalog.flow.main_menu and not keys else ()
+    return Step(gather=Gather(lang.code, (intro, *offers, *tail, *_keys(lang, keys)),
                               state, _hints(lang)))
 
 
 # ------------------------------------------------------------------------------- internals
 
-def _enter_topic(catalog: Catalog, lang: Language, state: CallState, replay: bool) -> Step:
+def _enter_topic(catalog: Catalog, lang: Language, state: CallState, replay: bool,
+                 keys: bool = False) -> Step:
     topic = lang.topics[state.node.id]
     said = (Speech(lang.code, topic.spoken, f"topic.{topic.id}"),
             _say(lang, "topic_reminder")) if replay else ()
-    options = ((TOPIC_AGAIN, lang.call["again_label"]), (TOPIC_MAIN, lang.call["main_label"]),
-               (TOPIC_END, lang.call["end_label"]), (TOPIC_TEXT, lang.call["text_label"]))
-    prompt = tuple(Speech(lang.code, lang.option(label, key)) for key, label in options)
+    prompt = (Speech(lang.code, lang.action(lang.call["text_label"], TOPIC_TEXT)),
+              Speech(lang.code, lang.action(lang.call["end_label"], TOPIC_END)))
+    onward = () if keys else (
+        Speech(lang.code, lang.option(lang.menus[catalog.flow.main_menu], MAIN)),)
     heard = (Happened(EventKind.TOPIC_HEARD, lang.code, topic.id),) if replay else ()
-    return Step(say=said, gather=Gather(lang.code, (*prompt, _say(lang, "universal")),
+    return Step(say=said, gather=Gather(lang.code, (*prompt, *onward, *_keys(lang, keys)),
                                         state, _hints(lang)), happened=heard)
+
+
+def _keys(lang: Language, keys: bool) -> tuple[Speech, ...]:
+    return (_say(lang, "universal"),) if keys else ()
 
 
 def _say(lang: Language, key: str) -> Speech:
@@ -321,8 +331,19 @@ def _answer_language(catalog: Catalog, state: CallState, given: CallerInput) -> 
             step = _red_flag_first(catalog, CallState(flag.lang, catalog.flow.main_menu),
                                    flag.lang, flag.kind)
             return _noting(step, Happened(EventKind.LANGUAGE_CHOSEN, flag.lang))
-        found = best_matches(given.speech, {c: catalog.languages[c].words for c in codes})
-        chosen = found[0] if len(found) == 1 else None
+        words = {c: catalog.languages[c].words for c in codes}
+        said = normalise(given.speech)
+        chosen = next((c for c in codes if said in {normalise(w) for w in words[c]}), None)
+        # The first prompt listens: "what are the risks" goes straight to the risks, in
+        # the language it was said in ("es" in "qué es" does not choose Spanish).
+        asked = understand(catalog, given.speech, codes[0]) if chosen is None else None
+        if asked is not None and asked.anything:
+            step = _to_understood(catalog, CallState(asked.language, catalog.flow.main_menu),
+                                  asked, given)
+            return _noting(step, Happened(EventKind.LANGUAGE_CHOSEN, asked.language))
+        if chosen is None:
+            found = best_matches(given.speech, words)  # "in english please"
+            chosen = found[0] if len(found) == 1 else None
     if chosen is None and (given.silent and state.silences >= 1 or state.misses >= 2):
         chosen = codes[0]  # never a dead end: after a second try, carry on in the default
     if chosen is not None:
@@ -349,7 +370,8 @@ def _silence(catalog: Catalog, lang: Language, state: CallState) -> Step:
     reprompt: tuple[Speech, ...] = (Speech(lang.code, lang.no_input[count - 1], "call.no_input"),)
     if count >= 2:
         reprompt = (*reprompt, _say(lang, "speak_hint"))
-    step = _with_prefix(enter(catalog, replace(state, silences=count), replay=False), reprompt)
+    step = _with_prefix(enter(catalog, replace(state, silences=count), replay=False,
+                              keys=True), reprompt)
     return _noting(step, Happened(EventKind.REPROMPT, lang.code))
 
 
@@ -365,8 +387,6 @@ def _press(catalog: Catalog, lang: Language, state: CallState, key: str) -> Step
     target = _target_of_key(catalog, state, key)
     if target is KeyAction.END:
         return end_call(lang)
-    if target is KeyAction.AGAIN:
-        return enter(catalog, _fresh(state))
     if target is KeyAction.TEXT:
         return Step(send_text=state.node.id)
     if target is not None:
@@ -374,7 +394,7 @@ def _press(catalog: Catalog, lang: Language, state: CallState, key: str) -> Step
     missed = replace(state, misses=min(state.misses + 1, MAX_MISSES), silences=0)
     sorry = Speech(lang.code, lang.call["invalid_key"].format(key=lang.key_name(key)))
     extra = (_say(lang, "help"),) if missed.misses >= 3 else ()
-    step = _with_prefix(enter(catalog, missed, replay=False), (sorry, *extra))
+    step = _with_prefix(enter(catalog, missed, replay=False, keys=True), (sorry, *extra))
     return _noting(step, Happened(EventKind.INVALID_KEY, lang.code))
 
 
@@ -383,8 +403,7 @@ def _target_of_key(catalog: Catalog, state: CallState, key: str) -> Node | KeyAc
     node = state.node
     if node.kind is NodeKind.TOPIC:
         after_topic: dict[str, Node | KeyAction] = {
-            TOPIC_AGAIN: KeyAction.AGAIN, TOPIC_MAIN: Node.menu(catalog.flow.main_menu),
-            TOPIC_END: KeyAction.END, TOPIC_TEXT: KeyAction.TEXT}
+            TOPIC_TEXT: KeyAction.TEXT, TOPIC_END: KeyAction.END}
         return after_topic.get(key)
     if node.kind is NodeKind.PICK:
         if key.isdigit() and 0 < int(key) <= len(node.ids):
@@ -419,41 +438,51 @@ COMMAND_KEYS = {"back": BACK, "help": HELP, "repeat": REPEAT, "main_menu": MAIN}
 
 
 def _hear(catalog: Catalog, lang: Language, state: CallState, given: CallerInput) -> Step:
-    """Spoken requests: a red flag first, then a universal command, a choice on this menu,
-    or any topic by name."""
+    """Spoken requests: a red flag first, then a universal command, any topic in the
+    caller's words (in either language), a menu by its name, or a command said inside a
+    longer sentence."""
     flag = detect(catalog, given.speech, lang.code)
     if flag is not None:
         return _red_flag_first(catalog, _fresh(state), flag.lang, flag.kind)
-    phrases: dict[Node | str, tuple[str, ...]] = {
-        f"@{k}": v for k, v in lang.commands.items()}
-    for code, other in catalog.languages.items():
-        for topic in other.topics.values():
-            node = Node.topic(topic.id)
-            extra = (topic.label, *topic.words) if code == lang.code else topic.words
-            phrases[node] = phrases.get(node, ()) + extra
+    said = normalise(given.speech)
+    for command, words in lang.commands.items():
+        if said in {normalise(w) for w in words}:  # the whole request is the command
+            return _command(catalog, lang, state, command)
+    asked = understand(catalog, given.speech, lang.code)
+    if asked.anything:
+        return _to_understood(catalog, state, asked, given)
+    phrases: dict[str, tuple[str, ...]] = {f"@{k}": v for k, v in lang.commands.items()}
     for menu_id, label in lang.menus.items():
         if menu_id != catalog.flow.main_menu:
-            phrases[Node.menu(menu_id)] = (label,)
+            phrases[menu_id] = (label,)
     found = best_matches(given.speech, phrases)
-    topics = [f for f in found if isinstance(f, Node) and f.kind is NodeKind.TOPIC]
-    if len(topics) > 1:
-        pick = Node.pick([t.id for t in topics])
-        return enter(catalog, CallState(lang.code, str(pick), _trail_for(state)))
-    if found and not topics and isinstance(found[0], Node):
-        return _go(catalog, lang, state, found[0])
-    if topics:
-        if given.confidence is not None and given.confidence < LOW_CONFIDENCE:
-            pick = Node.pick([topics[0].id])
-            return enter(catalog, CallState(lang.code, str(pick), _trail_for(state)))
-        return _go(catalog, lang, state, topics[0])
-    command = str(found[0]).removeprefix("@") if found else ""
-    if command in COMMAND_KEYS:
-        return _press(catalog, lang, state, COMMAND_KEYS[command])
+    if found and not found[0].startswith("@"):
+        return _go(catalog, lang, state, Node.menu(found[0]))
+    if found:
+        return _command(catalog, lang, state, found[0].removeprefix("@"))
+    missed = replace(state, misses=min(state.misses + 1, MAX_MISSES), silences=0)
+    step = _with_prefix(enter(catalog, missed, replay=False, keys=True),
+                        (_say(lang, "not_understood"),))
+    return _noting(step, Happened(EventKind.NOT_UNDERSTOOD, lang.code))
+
+
+def _command(catalog: Catalog, lang: Language, state: CallState, command: str) -> Step:
     if command == "end":
         return end_call(lang)
-    missed = replace(state, misses=min(state.misses + 1, MAX_MISSES), silences=0)
-    step = _with_prefix(enter(catalog, missed, replay=False), (_say(lang, "not_understood"),))
-    return _noting(step, Happened(EventKind.NOT_UNDERSTOOD, lang.code))
+    return _press(catalog, lang, state, COMMAND_KEYS[command])
+
+
+def _to_understood(catalog: Catalog, state: CallState, asked: Understood,
+                   given: CallerInput) -> Step:
+    """The topic asked for, in the language it was asked in; a close call or speech heard
+    with low confidence is a "did you mean", never a guess said as if it were sure."""
+    lang = catalog.language(asked.language)
+    state = replace(state, lang=lang.code)
+    unsure = given.confidence is not None and given.confidence < LOW_CONFIDENCE
+    if asked.topic and not unsure:
+        return _go(catalog, lang, state, Node.topic(asked.topic))
+    pick = Node.pick(list(asked.choices) if asked.choices else [asked.topic])
+    return enter(catalog, CallState(lang.code, str(pick), _trail_for(state)))
 
 
 def _red_flag_first(catalog: Catalog, state: CallState, flag_lang: str, kind: str) -> Step:

@@ -22,7 +22,6 @@ class NodeKind(StrEnum):
 class KeyAction(StrEnum):
     """What a key does after a topic, besides leading to a menu or a topic."""
 
-    AGAIN = "again"
     END = "end"
     TEXT = "text"
 

@@ -13,17 +13,23 @@ from dataclasses import dataclass
 
 from ..catalog import Catalog, Language
 from ..text import gsm
-from ..text.matching import best_matches, normalise
+from ..text.matching import normalise
 from .guards import Texter
 from .outcomes import Answered, EventKind, Happened
 from .red_flags import detect
+from .understand import understand
 
-# Twilio's standard keywords (its Advanced Opt-Out may add more through OptOutType).
-OPT_OUT_WORDS = {"stop", "stopall", "unsubscribe", "cancel", "end", "quit", "revoke", "optout"}
+# Twilio's standard keywords (its Advanced Opt-Out may add more through OptOutType), and
+# their Spanish counterparts (CTIA's guidance for Spanish-language programs).
+OPT_OUT_WORDS = {"stop", "stopall", "unsubscribe", "cancel", "end", "quit", "revoke", "optout",
+                 "alto", "parar", "cancelar", "baja"}
 OPT_OUT_FIRST_WORDS = {"stop", "stopall", "unsubscribe", "optout"}  # "stop texting me"
-OPT_IN_WORDS = {"start", "unstop", "yes"}
-HELP_WORDS = {"help", "info"}
+OPT_IN_WORDS = {"start", "unstop", "yes", "comenzar"}
+HELP_WORDS = {"help", "info", "ayuda"}
+# The language a keyword is in, for a texter the line does not know yet.
+KEYWORD_LANGUAGE = {"ayuda": "es", "comenzar": "es"}
 MENU_WORDS = {"menu", "list", "topics"}
+MORE_WORDS = {"more", "mas"}  # the next page of the topic list
 MAX_SEGMENTS = 3
 MENU_SEGMENTS = 2
 MAX_BODY = 1600  # Twilio's longest incoming text; anything longer is not a question
@@ -92,51 +98,60 @@ def answer_text(catalog: Catalog, texter: Texter | None, body: str,
         return TextAnswer(compose_menu(catalog, lang, wording), flag.lang, Answered.RED_FLAG,
                           red_flag=flag.kind)
     words = normalise(body)
+    greeting = False
     for other in catalog.flow.languages:
         chosen = catalog.languages[other]
         if words in {normalise(w) for w in chosen.words}:
             return TextAnswer(compose_language_set(catalog, chosen, first=texter is None),
                               other, Answered.LANGUAGE)
-        if texter is None and words in {normalise(g) for g in chosen.greetings}:
-            code = other  # "hola" as a first text: answer in Spanish
+        if words in {normalise(g) for g in chosen.greetings}:
+            greeting = True
+            if texter is None:
+                code = other  # "hola" as a first text: answer in Spanish
+    if texter is None and KEYWORD_LANGUAGE.get(words) in catalog.languages:
+        code = KEYWORD_LANGUAGE[words]
     lang = catalog.languages[code]
     if resubscribed:
         return TextAnswer(compose_menu(catalog, lang, lang.text["resubscribed"]), code,
                           Answered.RESUBSCRIBED)
     if words in HELP_WORDS or words in _command_words(catalog, "help"):
         return TextAnswer(compose_help(lang), code, Answered.HELP)
-    if texter is None:
+    menu = words in MENU_WORDS or words in _command_words(catalog, "main_menu")
+    if texter is None and (greeting or menu or not words):
         return TextAnswer(compose_first(catalog, lang), code, Answered.WELCOME)
-    if words in MENU_WORDS or words in _command_words(catalog, "main_menu") or \
-            words in {normalise(g) for c in catalog.flow.languages
-                      for g in catalog.languages[c].greetings}:
+    if menu or greeting:
         return TextAnswer(compose_menu(catalog, lang), code, Answered.MENU)
+    page = page_asked(words)
+    if page is not None:
+        return TextAnswer(compose_menu(catalog, lang, page=page), code, Answered.MENU)
     if words.isdigit():
         number = int(words)
         if 1 <= number <= len(catalog.flow.topics):
             topic_id = catalog.flow.topics[number - 1]
             return TextAnswer(compose_topic(lang, topic_id), code, Answered.TOPIC, topic_id)
-        return TextAnswer(compose_menu(catalog, lang, lang.text["unknown"]), code,
-                          Answered.UNKNOWN)
-    found = best_matches(body, _topic_phrases(catalog))
-    if len(found) == 1:
-        return TextAnswer(compose_topic(lang, found[0]), code, Answered.TOPIC, found[0])
-    if found:
-        return TextAnswer(compose_choices(catalog, lang, found[:3]), code, Answered.CHOICES)
-    return TextAnswer(compose_menu(catalog, lang, lang.text["unknown"]), code,
+        return _not_understood(catalog, lang, texter)
+    asked = understand(catalog, body[:MAX_BODY], code)
+    if not asked.anything:
+        return _not_understood(catalog, lang, texter)
+    # Answered in the language it was asked in: a Spanish question from an "English" number.
+    lang = catalog.languages[asked.language]
+    if asked.topic:
+        body_text = compose_topic(lang, asked.topic, first=texter is None)
+        return TextAnswer(body_text, lang.code, Answered.TOPIC, asked.topic)
+    return TextAnswer(compose_choices(catalog, lang, list(asked.choices)), lang.code,
+                      Answered.CHOICES)
+
+
+def _not_understood(catalog: Catalog, lang: Language, texter: Texter | None) -> TextAnswer:
+    """The topic list, as a first text gets it (welcome) or after "did not understand"."""
+    if texter is None:
+        return TextAnswer(compose_first(catalog, lang), lang.code, Answered.WELCOME)
+    return TextAnswer(compose_menu(catalog, lang, lang.text["unknown"]), lang.code,
                       Answered.UNKNOWN)
 
 
 def _command_words(catalog: Catalog, command: str) -> set[str]:
     return {normalise(w) for lang in catalog.languages.values() for w in lang.commands[command]}
-
-
-def _topic_phrases(catalog: Catalog) -> dict[str, tuple[str, ...]]:
-    phrases: dict[str, tuple[str, ...]] = {}
-    for other in catalog.languages.values():
-        for topic in other.topics.values():
-            phrases[topic.id] = phrases.get(topic.id, ()) + (topic.label, *topic.words)
-    return phrases
 
 
 # ---------------------------------------------------------------------------- composing
@@ -163,13 +178,25 @@ def _shorten(text: str, limit: int) -> str:
     return cut[: end + 1].rstrip() if end > 0 else cut[: limit - 3].rstrip() + "..."
 
 
-def topic_body(lang: Language, topic_id: str) -> str:
-    """A topic's text as sent, before the disclaimer (``check`` measures it too)."""
-    return f"{lang.topics[topic_id].text}\n{lang.text['more']}"
+def topic_body(lang: Language, topic_id: str, first: bool = False) -> str:
+    """A topic's text as sent, before the disclaimer (``check`` measures it too). A first
+    text's answer ends with "Emergency? Call 911." and the welcome line (what the line is,
+    MENU, HELP and STOP) instead of the usual "Reply MENU for all topics"."""
+    return f"{lang.topics[topic_id].text}\n{_topic_ending(lang, first)}"
 
 
-def compose_topic(lang: Language, topic_id: str) -> str:
-    return compose(lang, topic_body(lang, topic_id))
+def _topic_ending(lang: Language, first: bool) -> str:
+    if first:
+        return f"{lang.text['emergency']}\n{lang.text['first_answer']}"
+    return lang.text["more"]
+
+
+def compose_topic(lang: Language, topic_id: str, first: bool = False) -> str:
+    if first and not fits(lang, topic_body(lang, topic_id, first=True)):
+        # Never cut a topic short for the welcome line (check warns); 911 still comes.
+        text = f"{lang.topics[topic_id].text}\n{lang.text['emergency']}\n{lang.text['more']}"
+        return compose(lang, text if fits(lang, text) else topic_body(lang, topic_id))
+    return compose(lang, topic_body(lang, topic_id, first))
 
 
 def compose_first(catalog: Catalog, lang: Language) -> str:
@@ -188,13 +215,55 @@ def compose_help(lang: Language) -> str:
     return compose(lang, f"{lang.text['emergency']}\n{lang.text['help']}")
 
 
-def compose_menu(catalog: Catalog, lang: Language, first_line: str = "") -> str:
-    lines = [first_line] if first_line else []
-    lines.append(lang.text["menu_header"])
-    lines += [f"{n} {_capital(lang.topics[t].label)}"
-              for n, t in enumerate(catalog.flow.topics, start=1)]
-    lines.append(lang.text["menu_footer"])
-    return compose(lang, "\n".join(lines))
+def fits(lang: Language, text: str, segments: int = MAX_SEGMENTS) -> bool:
+    """Whether ``text`` with the disclaimer fits in ``segments`` SMS segments."""
+    return gsm.segments(gsm.to_gsm7(f"{text}\n{lang.text['disclaimer']}")) <= segments
+
+
+def compose_menu(catalog: Catalog, lang: Language, first_line: str = "", page: int = 1) -> str:
+    """The numbered topic list, one page of it (``menu_pages``)."""
+    pages = menu_pages(catalog, lang, first_line)
+    return compose(lang, pages[min(max(page, 1), len(pages)) - 1])
+
+
+def menu_pages(catalog: Catalog, lang: Language, first_line: str = "") -> list[str]:
+    """The topic list in pages of at most ``MENU_SEGMENTS`` segments each (with the
+    disclaimer): as many topics as fit, then "More topics: reply MORE." while some are
+    left. A topic keeps its number on every page, so "12" works from any of them."""
+    numbered = [f"{n} {_capital(lang.topics[t].label)}"
+                for n, t in enumerate(catalog.flow.topics, start=1)]
+    pages: list[str] = []
+    start = 0
+    while start < len(numbered) or not pages:
+        head = ([first_line] if first_line and not pages else []) + [lang.text["menu_header"]]
+        take = len(numbered) - start
+        while True:
+            left = start + take < len(numbered)
+            more = [lang.text["more_topics"].format(word=more_word(len(pages) + 2))] \
+                if left else []
+            page = "\n".join([*head, *numbered[start:start + take], *more,
+                              lang.text["menu_footer"]])
+            if take <= 1 or fits(lang, page, MENU_SEGMENTS):
+                break
+            take -= 1  # one topic fewer on this page, and a MORE line
+        pages.append(page)
+        start += max(take, 1)
+    return pages
+
+
+def more_word(page: int) -> str:
+    """What a texter sends for a page of the list: MORE (page 2), MORE 3, MORE 4 ..."""
+    return "MORE" if page == 2 else f"MORE {page}"
+
+
+def page_asked(words: str) -> int | None:
+    """The page a text asks for ("more" -> 2, "more 3" -> 3, Spanish "mas"), or None."""
+    parts = words.split()
+    if not parts or parts[0] not in MORE_WORDS or len(parts) > 2:
+        return None
+    if len(parts) == 1:
+        return 2
+    return int(parts[1]) if parts[1].isdigit() and len(parts[1]) <= 2 else None
 
 
 def compose_choices(catalog: Catalog, lang: Language, topic_ids: list[str]) -> str:

@@ -1,0 +1,120 @@
+"""The understanding engine: a request in someone's own words -> ranked concepts (pure),
+and the line's decision from them: sure, "did you mean", or nothing."""
+
+from __future__ import annotations
+
+import pytest
+
+from voiceline.engine.understand import Understood, understand
+from voiceline.text.understanding import build_index, spoken_key
+
+# A small concept set of its own: the engine is not tied to the topics.
+CONCEPTS = {
+    "chest": ["chest pain", "chest hurts", "heart attack"],
+    "breathing": ["cannot breathe", "short of breath", "breathing"],
+    "fever": ["fever", "high temperature"],
+}
+
+
+@pytest.fixture(scope="module")
+def index():
+    return build_index(CONCEPTS, "en", ignore=["neck"])
+
+
+@pytest.mark.parametrize("request_text,best", [
+    ("my chest hurts", "chest"),
+    ("um I think I am having a heart attack", "chest"),
+    ("I cant breathe, short of breth", "breathing"),   # a typo in a longer word
+    ("feverr", "fever"),
+    ("HIGH TEMPERATURE!!", "fever"),
+])
+def test_any_concept_set_is_ranked_best_first(index, request_text, best):
+    ranking = index.rank(request_text)
+    assert ranking.best is not None and ranking.best.key == best
+
+
+@pytest.mark.parametrize("request_text", ["", "   ", "?!", "the neck", "what is it", "zzqx"])
+def test_nothing_in_a_request_means_no_concept(index, request_text):
+    assert index.rank(request_text).matches == ()
+
+
+def test_short_words_are_not_stretched_into_other_words():
+    index = build_index({"step": ["steps"], "care": ["care"]}, "en")
+    assert index.rank("stop").matches == ()
+    assert index.rank("card").matches == ()
+
+
+@pytest.mark.parametrize("said,key", [
+    ("two", "2"), ("press 3", "3"), ("number one", "1"), ("9", "9"),
+    ("oprimo dos", "2"), ("cinco", "5"), ("tell me about risks", ""), ("", ""),
+])
+def test_keys_said_as_words(said, key):
+    lang = "es" if said in ("oprimo dos", "cinco") else "en"
+    assert spoken_key(said, lang) == key
+
+
+# (request, language of the caller or texter, the decision) on the fixture prompts.
+DECISIONS = [
+    ("how much does it cost?", "en", Understood("en", topic="cost")),
+    ("insurrance", "en", Understood("en", topic="insurance")),
+    ("recoverey time?", "en", Understood("en", topic="recovery")),
+    ("sucess rate", "en", Understood("en", topic="success_rate")),
+    ("are there any side efects", "en", Understood("en", topic="risks")),
+    ("what are the downsides", "en", Understood("en", topic="risks")),
+    ("pricey?", "en", Understood("en", topic="cost")),
+    ("um uh how does it work", "en", Understood("en", topic="how_it_works")),
+    ("does it work", "en", Understood("en", topic="success_rate")),
+    ("whatsthe cost", "en", Understood("en", topic="cost")),
+    ("efetos secundarios", "es", Understood("es", topic="risks")),
+    ("recuperasion", "es", Understood("es", topic="recovery")),
+    ("de donde sacan las celulas", "es", Understood("es", topic="what_it_is")),
+    # The other language: answered in the language of the request.
+    ("cuanto cuesta", "en", Understood("es", topic="cost")),
+    ("what are the risks", "es", Understood("en", topic="risks")),
+    # Off-topic and gibberish: nothing, never a guess.
+    ("can i make an appointment", "en", Understood("")),
+    ("refill my prescription", "en", Understood("")),
+    ("necesito una cita", "es", Understood("")),
+    ("asdfgh qwerty", "en", Understood("")),
+    ("", "en", Understood("")),
+]
+
+
+@pytest.mark.parametrize("request_text,lang,decision", DECISIONS)
+def test_decisions_on_the_fixture_prompts(catalog, request_text, lang, decision):
+    assert understand(catalog, request_text, lang) == decision
+
+
+def test_a_close_call_offers_at_most_three_topics_and_states_none(catalog):
+    found = understand(catalog, "risks and recovery and cost and insurance", "en")
+    assert not found.topic
+    assert 2 <= len(found.choices) <= 3
+
+
+def test_a_long_text_is_no_sure_topic(catalog):
+    found = understand(catalog, "banana " * 200 + "cost", "en")
+    assert not found.topic
+
+
+def test_the_index_is_built_once_per_catalog(catalog):
+    from voiceline.engine.understand import indexes_of
+    assert indexes_of(catalog) is indexes_of(catalog)
+
+
+def test_check_warns_when_a_topic_label_is_not_understood_as_its_topic(tmp_path):
+    import shutil
+
+    from voiceline.checks import read_checked
+
+    from .conftest import FIXTURE_PROMPTS
+
+    folder = tmp_path / "prompts"
+    shutil.copytree(FIXTURE_PROMPTS, folder)
+    topics = folder / "en" / "topics.toml"
+    text = topics.read_text(encoding="utf-8")
+    topics.write_text(text.replace('label = "risks"', 'label = "price"', 1),
+                      encoding="utf-8")
+    catalog, findings = read_checked(folder)
+    assert catalog is not None  # a warning never stops the line
+    found = [f for f in findings if f.where == "topics.risks.label"]
+    assert found and found[0].severity == "warning" and "'price'" in found[0].message

@@ -1,0 +1,397 @@
+"""Understanding a request in someone's own words: ranked concepts with a score (pure).
+
+One engine for calls and texts, and for any set of concepts (the topics, red-flag phrases,
+commands). The whole API::
+
+    index = build_index({"risks": ["side effects", "is it safe"], ...}, "en",
+                        ignore=["stem cell", "neck"])
+    index.rank("are there any side efects?")   # -> [Match("risks", 2.1), ...]
+    best_of([index_en, index_es], request)      # -> (language, ranking) of the best index
+
+A concept is any hashable key with phrases. Building an index is the slow part (a few
+milliseconds), so build it once per immutable set of phrases and keep it; ``rank`` then
+takes well under a millisecond.
+
+How a request is read, per language:
+
+- normalised (lowercase, no accents or punctuation), text-speak spelled out ("wat r u"),
+  fillers ("um", "uh", "eh") and spoken numbers ("two" -> "2") handled;
+- words stemmed (Snowball), so "recovering" finds "recovery";
+- a word the index does not know is matched to the nearest known word within a small
+  edit distance (none for words of four letters or fewer, one edit from five letters,
+  two from eight), so "insurrance" finds "insurance" but "stop" does not become "step";
+- words run together ("stemcells") are split, and a word broken in two ("in shurance")
+  joined, when the result is a known word;
+- stop words and question words count for nothing on their own, but a phrase is matched
+  whole too: the longest phrase found wins its words ("how does it work" beats "does it
+  work"), and a shorter phrase of another concept inside it counts for nothing;
+- each remaining word scores for every concept that has it, weighted by how few concepts
+  share it (a word of one concept weighs 1, of two 0.5 ...), and a little less when it
+  was only a near spelling.
+
+A ``Match``'s score is that sum. ``Ranking`` also says how many of the request's words no
+concept knows (``unknown``): a request that is mostly about something else is no clear
+request for a concept that shares one word with it. What counts as sure is the caller's
+decision (``engine.understand``), not the index's.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Hashable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Generic, TypeVar
+
+import snowballstemmer
+from rapidfuzz import process
+from rapidfuzz.distance import OSA
+
+from .matching import normalise
+
+K = TypeVar("K", bound=Hashable)
+
+STEMMERS = {"en": "english", "es": "spanish"}
+FUZZY_WEIGHT = 0.75  # a near spelling counts for a little less than the word itself
+STOP_IN_PHRASE = 0.4  # a stop word inside a matched phrase adds this to its length
+CONTEXT_WEIGHT = 0.25  # a word of a concept's context text, next to 1 for its own word
+LANGUAGE_MARGIN = 0.3  # how much better another language must understand a request
+STOP_PHRASE = 0.25  # per word, for a phrase made of stop words only ("how much")
+
+# Words that say nothing about which concept is meant: function words, question words,
+# fillers and politeness, per language. Question words still count inside a phrase.
+_STOP = {
+    "en": """a about actually after again all also am an and any anything are as ask at be
+        because been being but by can could did do does doing done dont for from get gets
+        getting give go going gonna got had has have having he her here hi hello hey him his
+        how i id if im in info information into is isnt it its ive just know kind like
+        lot make me mean more most much my need of oh ok okay on one or other our out over
+        please pls really so some something sort tell than thank thanks that thats the
+        their them then there these they thing things think this those to uh um umm er erm
+        hmm mm ah eh up us very wanna want wanted was way we well were what whats when where
+        which who why will wondering with would yeah yes you your youre yall question
+        anyone somebody someone stuff let lets see say said okay alright right now""",
+    "es": """a al algo alguien algun alguna alguno como con cual cuales cuando de del donde
+        e el ella ellas ellos en entonces es esa ese eso esta estan estas este esto estos
+        estoy fue ha han hay la las le les lo los me mas mi mis mucho muy nada ni no nos o
+        para pero pues por porque que quien quiero quisiera saber se sea ser si sin sobre
+        son su sus tal tan te tiene tienen todo tu un una uno unos usted ustedes y ya yo
+        eh em este mmm hola buenas buenos gracias favor oiga disculpe digame dime
+        pregunta informacion bueno ok okay oye mire sabe sabes necesito puede podria nomas
+        solo solamente mero""",
+}
+# Text-speak and speech spellings, spelled out before anything else.
+_SPELLED = {
+    "en": {"u": "you", "r": "are", "ur": "your", "wat": "what", "wht": "what", "whta": "what",
+           "y": "why", "2": "to", "4": "for", "w": "with", "ppl": "people", "pls": "please",
+           "plz": "please", "abt": "about", "b4": "before", "dr": "doctor", "rly": "really",
+           "thx": "thanks", "im": "i", "ya": "you", "cuz": "because", "bc": "because",
+           "gonna": "going", "ins": "insurance", "meds": "medicine", "appt": "appointment",
+           "n": "and", "k": "ok", "any1": "anyone", "sum1": "someone", "hw": "how",
+           "whats": "what is", "wats": "what is", "hows": "how is", "whos": "who is",
+           "cel": "cell", "cels": "cells", "sel": "cell", "sell": "cell"},
+    "es": {"q": "que", "k": "que", "ke": "que", "xq": "porque", "pq": "porque", "d": "de",
+           "x": "por", "xfa": "favor", "p": "para", "pa": "para", "tb": "tambien",
+           "tmb": "tambien", "komo": "como", "kien": "quien", "kuanto": "cuanto",
+           "dr": "doctor", "dra": "doctora", "aseguranza": "seguro", "aseguransa": "seguro"},
+}
+_NUMBERS = {
+    "en": {"zero": "0", "oh": "0", "one": "1", "won": "1", "two": "2", "too": "2", "to": "2",
+           "three": "3", "four": "4", "for": "4", "five": "5", "six": "6", "seven": "7",
+           "eight": "8", "nine": "9"},
+    "es": {"cero": "0", "uno": "1", "una": "1", "dos": "2", "tres": "3", "cuatro": "4",
+           "cinco": "5", "seis": "6", "siete": "7", "ocho": "8", "nueve": "9"},
+}
+_KEY_WORDS = {"en": {"press", "number", "option", "choice", "key", "the", "i", "want", "pick"},
+              "es": {"oprimo", "oprima", "numero", "opcion", "la", "el", "quiero", "marco",
+                     "tecla"}}
+
+
+@dataclass(frozen=True)
+class Match(Generic[K]):
+    key: K
+    score: float
+
+
+@dataclass(frozen=True)
+class Ranking(Generic[K]):
+    """Concepts found in a request, best first; ``unknown`` is how many of its words no
+    concept (nor the ignore list) knows."""
+
+    matches: tuple[Match[K], ...]
+    unknown: int
+    words: int  # the request's words that are not stop words
+    known: int = 0  # the request's words this language knows (stop words included)
+
+    @property
+    def best(self) -> Match[K] | None:
+        return self.matches[0] if self.matches else None
+
+    def score_of(self, key: K) -> float:
+        return next((m.score for m in self.matches if m.key == key), 0.0)
+
+
+@dataclass(frozen=True)
+class _Token:
+    stem: str
+    stop: bool
+    fuzzy: bool = False
+    known: bool = True
+    subject: bool = False
+
+
+@functools.lru_cache(maxsize=8)
+def _stemmer(language: str) -> snowballstemmer.stemmer:
+    return snowballstemmer.stemmer(STEMMERS.get(language, "english"))
+
+
+@functools.lru_cache(maxsize=65536)  # Snowball is pure Python: stem each word once
+def _stem(language: str, word: str) -> str:
+    return str(_stemmer(language).stemWord(word))
+
+
+def stop_words(language: str) -> frozenset[str]:
+    return frozenset(_STOP.get(language, "").split())
+
+
+def allowed_edits(word: str) -> int:
+    """How many edits a word may be off and still be recognised: short words are exact,
+    because one edit turns a short word into another word ("card" / "care")."""
+    return 0 if len(word) <= 4 else 1 if len(word) <= 7 else 2
+
+
+def words_of(text: str, language: str) -> list[str]:
+    """The request's words: normalised, text-speak spelled out, fillers dropped."""
+    spelled = _SPELLED.get(language, {})
+    out: list[str] = []
+    money = " dolares " if language == "es" else " dollars "
+    for word in normalise(text.replace("$", money)).split():
+        word = spelled.get(word, word)
+        out.extend(word.split())
+    return out
+
+
+def spoken_key(text: str, language: str) -> str:
+    """A key said as a word ("two", "press 3", "oprimo uno"), or "" if it is not one."""
+    numbers = _NUMBERS.get(language, {})
+    rest = [w for w in normalise(text).split() if w not in _KEY_WORDS.get(language, set())]
+    if len(rest) != 1:
+        return ""
+    word = rest[0]
+    return word if word in set("0123456789") else numbers.get(word, "")
+
+
+class Index(Generic[K]):
+    """Concepts' phrases in one language, prepared for ``rank``."""
+
+    def __init__(self, concepts: Mapping[K, Sequence[str]], language: str,
+                 ignore: Iterable[str] = (), context: Mapping[K, str] | None = None,
+                 whole: Iterable[K] = ()) -> None:
+        self.language = language
+        self._stops = stop_words(language)
+        stem = self._stem
+        # Words about the subject of every concept ("stem cells", "neck") weigh nothing.
+        ignored = {w for phrase in ignore for w in words_of(phrase, language)}
+        self._stops = self._stops | ignored
+        self._ignored_stems = {stem(w) for w in ignored}
+        self._ignored_words = frozenset(ignored)
+        # A word that is a phrase of its own says more about its concept than a word seen
+        # only inside a longer phrase; a word shared by several concepts says less.
+        strength: dict[str, dict[K, float]] = {}
+        self._phrases: dict[str, list[tuple[tuple[str, ...], K, float]]] = {}
+        surfaces: set[str] = set(self._stops)
+        whole_only = set(whole)
+        self._own: set[tuple[str, K]] = set()  # a concept's own words, not its context's
+        for key, text in (context or {}).items():
+            # A concept's own longer text ("spoken" of a topic) lends it its words, weakly.
+            for word in words_of(text, language):
+                if word not in self._stops and len(word) > 3:
+                    share = strength.setdefault(self._stem(word), {})
+                    share[key] = max(share.get(key, 0.0), CONTEXT_WEIGHT)
+        for key, phrases in concepts.items():
+            for phrase in phrases:
+                words = words_of(phrase, language)
+                if not words:
+                    continue
+                surfaces.update(words)
+                # Subject words are left out of phrases too, as they are left out of
+                # requests: "what is stem cell therapy" is "what is".
+                kept = [w for w in words if w not in ignored]
+                stems = tuple(self._stem(w) for w in kept)
+                content = [s for w, s in zip(kept, stems, strict=True) if w not in self._stops]
+                for s in content if key not in whole_only or len(words) == 1 else ():
+                    share = strength.setdefault(s, {})
+                    share[key] = max(share.get(key, 0.0), 1.0 if len(words) == 1 else 0.5)
+                    self._own.add((s, key))
+                length = sum(STOP_IN_PHRASE if w in self._stops else 1.0 for w in kept)
+                entry = (stems, key, length)
+                if len(stems) > 1 and entry not in self._phrases.get(stems[0], []):
+                    self._phrases.setdefault(stems[0], []).append(entry)
+        self._weights: dict[str, dict[K, float]] = {
+            s: {k: v / max(1.0, sum(shares.values())) for k, v in shares.items()}
+            for s, shares in strength.items()}
+        self._surfaces = sorted(surfaces)
+        self._anagrams: dict[str, tuple[str, ...]] = {}
+        for surface in self._surfaces:
+            if len(surface) == 4:
+                letters = "".join(sorted(surface))
+                self._anagrams[letters] = (*self._anagrams.get(letters, ()), surface)
+        self._stems = sorted(strength)
+        self._read = functools.lru_cache(maxsize=8192)(self._read_word)
+
+    def _stem(self, word: str) -> str:
+        return _stem(self.language, word)
+
+    def knows(self, word: str) -> bool:
+        return word in self._stops or self._stem(word) in self._weights
+
+    def _read_word(self, word: str) -> _Token:
+        if word in self._stops:
+            return _Token(self._stem(word), stop=True, subject=word in self._ignored_words)
+        stem = self._stem(word)
+        if stem in self._ignored_stems:
+            return _Token(stem, stop=True, subject=True)
+        if stem in self._weights:
+            return _Token(stem, stop=False)
+        if len(word) == 4:  # only a swap of two letters: "dose" is "does", "stop" not "step"
+            swapped = self._anagrams.get("".join(sorted(word)), ())
+            if swapped:
+                return _Token(self._stem(swapped[0]), stop=swapped[0] in self._stops,
+                              fuzzy=True)
+        limit = allowed_edits(word)
+        if limit and not word.isdigit():
+            near = process.extractOne(word, self._surfaces, scorer=OSA.distance,
+                                      score_cutoff=limit)
+            if near is not None:
+                found = str(near[0])
+                return _Token(self._stem(found), stop=found in self._stops,
+                              fuzzy=True)
+            near = process.extractOne(stem, self._stems, scorer=OSA.distance,
+                                      score_cutoff=allowed_edits(stem))
+            if near is not None and allowed_edits(stem) and (
+                    len(stem) > 5 or str(near[0])[:1] == stem[:1]):
+                return _Token(str(near[0]), stop=False, fuzzy=True)
+        return _Token(stem, stop=False, known=False)
+
+    def _tokens(self, request: str) -> list[_Token]:
+        words = words_of(request, self.language)
+        tokens: list[_Token] = []
+        i = 0
+        while i < len(words):
+            word = words[i]
+            token = self._read(word)
+            if i + 1 < len(words) and (not token.known or token.fuzzy):
+                joined = self._read(word + words[i + 1])  # "in shurance", "medic air"
+                if joined.known and not joined.stop:
+                    tokens.append(joined)
+                    i += 2
+                    continue
+            if not token.known and len(word) >= 7:  # "stemcells", "sideeffects"
+                split = self._split(word)
+                if split:
+                    tokens.extend(split)
+                    i += 1
+                    continue
+            tokens.append(token)
+            i += 1
+        return tokens
+
+    def _split(self, word: str) -> list[_Token]:
+        for cut in range(3, len(word) - 2):
+            left, right = word[:cut], word[cut:]
+            if self.knows(left) and self.knows(right):
+                return [self._read(left), self._read(right)]
+        return []
+
+    def rank(self, request: str) -> Ranking[K]:
+        """Every concept the request names, best first (see the module docstring)."""
+        tokens = [t for t in self._tokens(request) if not t.subject]
+        stems = [t.stem for t in tokens]
+        spans: list[tuple[int, int, K, float]] = []
+        for start, first in enumerate(stems):
+            for phrase, key, length in self._phrases.get(first, ()):
+                end = start + len(phrase)
+                if tuple(stems[start:end]) == phrase:
+                    spans.append((start, end, key, length))
+        kept = [s for s in spans if not any(
+            o[2] != s[2] and o[0] <= s[0] and s[1] <= o[1] and o[3] > s[3] for o in spans)]
+        claimed: dict[int, set[K]] = {}
+        for start, end, key, _ in kept:
+            for i in range(start, end):
+                claimed.setdefault(i, set()).add(key)
+        scores: dict[K, float] = {}
+        seen: set[tuple[str, K]] = set()
+        named: set[K] = {key for _, _, key, _ in kept}  # by a word or phrase of its own
+        for i, token in enumerate(tokens):
+            if token.stop or not token.known:
+                continue
+            owners = claimed.get(i)
+            for key, weight in self._weights.get(token.stem, {}).items():
+                if owners is not None and key not in owners or (token.stem, key) in seen:
+                    continue
+                seen.add((token.stem, key))
+                if (token.stem, key) in self._own:
+                    named.add(key)
+                if owners is not None:
+                    weight = 1.0  # the phrase says whose word it is
+                scores[key] = scores.get(key, 0.0) + weight * (
+                    FUZZY_WEIGHT if token.fuzzy else 1.0)
+        counted: dict[K, set[int]] = {}
+        for start, end, key, length in sorted(kept, key=lambda s: -s[3]):
+            covered = counted.setdefault(key, set())
+            if covered.intersection(range(start, end)):
+                continue  # the same words, matched again by a shorter phrase
+            covered.update(range(start, end))
+            for token in tokens[start:end]:  # a whole phrase owns its words
+                if not token.stop and (token.stem, key) not in seen:
+                    seen.add((token.stem, key))
+                    scores[key] = scores.get(key, 0.0) + 1.0
+            # A whole phrase of two or more words is surer than its words one by one; a
+            # phrase of stop words only ("how much", "who is it for") is a weak word.
+            if all(t.stop for t in tokens[start:end]):
+                bonus = STOP_PHRASE * (end - start)
+            else:
+                bonus = 0.3 * max(length - 1, 0.0)
+            scores[key] = scores.get(key, 0.0) + bonus
+        content = [t for t in tokens if not t.stop]
+        unknown = sum(1 for t in content if not t.known and len(t.stem) > 2)
+        # Context words strengthen a concept the request names; alone they name nothing.
+        matches = tuple(sorted((Match(k, round(v, 3)) for k, v in scores.items()
+                                if v > 0 and k in named),
+                               key=lambda m: -m.score))
+        return Ranking(matches, unknown, len(content), sum(1 for t in tokens if t.known))
+
+
+def build_index(concepts: Mapping[K, Sequence[str]], language: str,
+                ignore: Iterable[str] = (), context: Mapping[K, str] | None = None,
+                whole: Iterable[K] = ()) -> Index[K]:
+    """An index of ``concepts`` (key -> phrases) in ``language`` ("en", "es").
+
+    Words in ``ignore`` (the subject every concept shares) count for nothing. ``context``
+    gives a concept a longer text whose words count for it a little (``CONTEXT_WEIGHT``),
+    and only when the request also names it by one of its own words or phrases.
+    Concepts in ``whole`` are found only by a whole phrase (or a one-word phrase), never
+    by one word of a longer phrase ("new" of "new patients").
+    """
+    return Index(concepts, language, ignore, context, whole)
+
+
+def best_of(indexes: Sequence[Index[K]], request: str) -> tuple[str, Ranking[K]]:
+    """The language whose index understands ``request`` best, and its ranking. The first
+    index (the caller's own language) keeps the request unless another understands it
+    clearly better (``LANGUAGE_MARGIN``): a word both languages share changes nothing."""
+    if not indexes:
+        raise ValueError("best_of needs at least one index")
+    first = indexes[0].rank(request)
+    best, strongest = (indexes[0].language, first), _strength(first) + LANGUAGE_MARGIN
+    for index in indexes[1:]:
+        ranking = index.rank(request)
+        if _strength(ranking) > strongest:
+            best, strongest = (index.language, ranking), _strength(ranking)
+    return best
+
+
+def _strength(ranking: Ranking[K]) -> float:
+    top = ranking.best
+    # Words of the language (its stop words too) are evidence of it, words it does not
+    # know are evidence against it: "is doctor smith there" is not Spanish.
+    return (top.score if top else 0.0) + 0.15 * ranking.known - 0.5 * ranking.unknown
