@@ -13,6 +13,7 @@ from datetime import date
 from pathlib import Path
 
 from ..errors import Finding
+from ..text.placeholders import fill
 from .flowfile import Flow
 
 AUDIO_SUFFIXES = (".mp3", ".wav")
@@ -32,6 +33,11 @@ TEXT_KEYS = (
 )
 COMMAND_KEYS = ("back", "repeat", "help", "main_menu", "end")
 TOPIC_KEYS = ("label", "words", "spoken", "text", "source", "reviewed")
+# The placeholders each text may use, a closed set: anything else in {braces} is an error.
+PLACEHOLDERS = {"call.option": ("label", "key"), "call.invalid_key": ("key",),
+                "call.did_you_mean": ("label",), "call.menu_intro": ("label",),
+                "language.choose": ("key",)}
+REQUIRED_PLACEHOLDERS = {"call.option": ("label", "key"), "language.choose": ("key",)}
 LIST_KEYS = {("language", "words"), ("language", "greetings"), ("call", "no_input"),
              ("topic", "words"), *(("commands", k) for k in COMMAND_KEYS)}
 
@@ -69,7 +75,11 @@ class Language:
         return {"*": self.call["star"], "#": self.call["pound"]}.get(key, key)
 
     def option(self, label: str, key: str) -> str:
-        return self.call["option"].format(label=label, key=self.key_name(key))
+        return fill(self.call["option"], {"label": label, "key": self.key_name(key)})
+
+    def said(self, name: str, **values: str) -> str:
+        """The [call] text ``name`` with its placeholders filled."""
+        return fill(self.call[name], values)
 
 
 @dataclass(frozen=True)

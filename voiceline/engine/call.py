@@ -21,7 +21,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 
 from ..catalog import Catalog, Language
+from ..text.digits import ascii_int
 from ..text.matching import best_matches, normalise
+from ..text.placeholders import fill
 from .outcomes import CallEnd, EventKind, Happened, KeyAction, NodeKind, TextMeOutcome
 
 BACK, HELP, REPEAT, MAIN = "*", "0", "#", "9"
@@ -114,8 +116,7 @@ class CallState:
     def from_query(cls, args: Mapping[str, str]) -> CallState:
         """Read a state from request args, tolerating anything (it came over the wire)."""
         def count(name: str) -> int:
-            value = str(args.get(name, "0"))[:2]
-            return int(value) if value.isdigit() else 0
+            return ascii_int(args.get(name, "0"), 2) or 0
 
         trail = tuple(t for t in str(args.get("trail", ""))[:200].split(",") if t)
         return cls(str(args.get("lang", ""))[:10], str(args.get("at", LANGUAGE))[:100],
@@ -232,7 +233,7 @@ def enter(catalog: Catalog, state: CallState, replay: bool = True) -> Step:
         return _enter_topic(catalog, lang, state, replay)
     if node.kind is NodeKind.PICK:
         first = lang.topics[node.ids[0]].label
-        prompt = (Speech(lang.code, lang.call["did_you_mean"].format(label=first)),
+        prompt = (Speech(lang.code, lang.said("did_you_mean", label=first)),
                   *(Speech(lang.code, lang.option(lang.topics[t].label, str(i)))
                     for i, t in enumerate(node.ids, start=1)),
                   _say(lang, "universal"))
@@ -241,7 +242,7 @@ def enter(catalog: Catalog, state: CallState, replay: bool = True) -> Step:
     if menu.id == catalog.flow.main_menu:
         intro = _say(lang, "main_menu_intro")
     else:
-        intro = Speech(lang.code, lang.call["menu_intro"].format(label=lang.menus[menu.id]))
+        intro = Speech(lang.code, lang.said("menu_intro", label=lang.menus[menu.id]))
     offers = tuple(Speech(lang.code, lang.option(_label(lang, o.menu, o.topic), o.key))
                    for o in menu.options)
     tail = (_say(lang, "speak_hint"),) if menu.id == catalog.flow.main_menu else ()
@@ -300,7 +301,7 @@ def _valid(catalog: Catalog, state: CallState) -> CallState:
 
 def _language_choice(catalog: Catalog, state: CallState) -> Gather:
     default = catalog.language(None)
-    prompt = tuple(Speech(code, catalog.languages[code].choose.format(key=str(i)),
+    prompt = tuple(Speech(code, fill(catalog.languages[code].choose, {"key": str(i)}),
                           "language.choose")
                    for i, code in enumerate(catalog.flow.languages, start=1))
     hints = tuple(w for code in catalog.flow.languages for w in catalog.languages[code].words)
@@ -365,7 +366,7 @@ def _press(catalog: Catalog, lang: Language, state: CallState, key: str) -> Step
     if target is not None:
         return _go(catalog, lang, state, target)
     missed = replace(state, misses=min(state.misses + 1, MAX_MISSES), silences=0)
-    sorry = Speech(lang.code, lang.call["invalid_key"].format(key=lang.key_name(key)))
+    sorry = Speech(lang.code, lang.said("invalid_key", key=lang.key_name(key)))
     extra = (_say(lang, "help"),) if missed.misses >= 3 else ()
     step = _with_prefix(enter(catalog, missed, replay=False), (sorry, *extra))
     return _noting(step, Happened(EventKind.INVALID_KEY, lang.code))
