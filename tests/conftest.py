@@ -32,7 +32,8 @@ POSTGRES_URL = os.environ.get("VOICELINE_TEST_POSTGRES_URL",
 # Behaviour tests run on prompt files of their own, so an operator's edit of prompts/
 # (a new topic, a reworded sentence) never turns them red.
 FIXTURE_PROMPTS = Path(__file__).resolve().parent / "fixtures" / "prompts"
-DATA_TABLES = ("texters", "allowances", "text_guard", "events", "line_secrets")
+DATA_TABLES = ("texters", "allowances", "text_guard", "events", "handled_messages",
+               "health_probe")
 
 
 @pytest.fixture(autouse=True)
@@ -63,6 +64,7 @@ def config(tmp_path):
         "DATABASE_URL": f"sqlite:///{tmp_path / 'line.sqlite3'}",
         "VOICELINE_HASH_SECRET": "test-hash-secret",
         "VOICELINE_PROMPTS_DIR": str(FIXTURE_PROMPTS),
+        "VOICELINE_PENDING_DIR": str(tmp_path),
     }
 
 

@@ -36,8 +36,10 @@ def server(tmp_path_factory):
     env = {**os.environ, "PORT": str(port), "TWILIO_AUTH_TOKEN": TOKEN, "WEB_CONCURRENCY": "2",
            "DATABASE_URL": f"sqlite:///{tmp_path_factory.mktemp('web') / 'line.sqlite3'}",
            "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"}
-    for name in ("VOICELINE_DEV_MODE", "PUBLIC_BASE_URL"):
-        env.pop(name, None)
+    env.pop("VOICELINE_DEV_MODE", None)
+    # Outside development mode the line must be told the address Twilio signs, and its key.
+    env["PUBLIC_BASE_URL"] = f"http://127.0.0.1:{port}"
+    env["VOICELINE_HASH_SECRET"] = "procfile-test-hash-secret"
     env["VOICELINE_PROMPTS_DIR"] = str(FIXTURE_PROMPTS)
     # A Procfile platform runs the command through a shell, which expands $PORT.
     process = subprocess.Popen(["sh", "-c", web.removeprefix("web:").strip()], cwd=ROOT,

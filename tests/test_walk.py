@@ -24,7 +24,8 @@ def app_for_walk(tmp_path_factory):
 
     folder = tmp_path_factory.mktemp("walk")
     app = create_app({"TESTING": True, "TWILIO_AUTH_TOKEN": AUTH_TOKEN,
-                      "PUBLIC_BASE_URL": BASE_URL, "VOICELINE_PROMPTS_DIR": str(FIXTURE_PROMPTS),
+                      "PUBLIC_BASE_URL": BASE_URL, "VOICELINE_HASH_SECRET": "test-hash-secret",
+                      "VOICELINE_PROMPTS_DIR": str(FIXTURE_PROMPTS),
                       "DATABASE_URL": f"sqlite:///{folder / 'walk.sqlite3'}"})
     return FlaskTransport(app.test_client()), TwilioSigner(AUTH_TOKEN, BASE_URL)
 

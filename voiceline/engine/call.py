@@ -311,9 +311,9 @@ def _language_choice(catalog: Catalog, state: CallState) -> Gather:
 def _answer_language(catalog: Catalog, state: CallState, given: CallerInput) -> Step:
     codes = catalog.flow.languages
     chosen = None
-    key = given.digits.strip()[:1]
-    if key.isdigit() and 1 <= int(key) <= len(codes):
-        chosen = codes[int(key) - 1]
+    key = ascii_int(given.digits.strip()[:1], 1)
+    if key is not None and 1 <= key <= len(codes):
+        chosen = codes[key - 1]
     elif given.speech.strip():
         found = best_matches(given.speech, {c: catalog.languages[c].words for c in codes})
         chosen = found[0] if len(found) == 1 else None
@@ -381,8 +381,9 @@ def _target_of_key(catalog: Catalog, state: CallState, key: str) -> Node | KeyAc
             TOPIC_END: KeyAction.END, TOPIC_TEXT: KeyAction.TEXT}
         return after_topic.get(key)
     if node.kind is NodeKind.PICK:
-        if key.isdigit() and 0 < int(key) <= len(node.ids):
-            return Node.topic(node.ids[int(key) - 1])
+        picked = ascii_int(key, 1)
+        if picked is not None and 0 < picked <= len(node.ids):
+            return Node.topic(node.ids[picked - 1])
         return None
     option = catalog.flow.menus[node.id].option_for(key)
     if option is None:

@@ -98,15 +98,13 @@ def admit(texter: Texter | None, guard: Guard, allowance: Allowance, digest: str
     return guard, allowance, REPLY if allowed else LIMIT
 
 
-def latest_counts(stored: tuple[Guard, Allowance],
-                  mine: tuple[Guard, Allowance] | None) -> tuple[Guard, Allowance]:
-    """The newer of the database's counts and this process's own not-yet-written ones:
-    another instance may have written newer ones since."""
-    if mine is None:
-        return stored
-    (stored_guard, stored_allowance), (my_guard, my_allowance) = stored, mine
-    epoch = datetime.min.replace(tzinfo=UTC)
-    guard = max(stored_guard, my_guard, key=lambda g: _aware(g.last_at) or epoch)
-    allowance = max(stored_allowance, my_allowance,
-                    key=lambda a: (_aware(a.window_start) or epoch, a.used))
-    return guard, allowance
+def verdict_of(repeats: int, muted_until: datetime | None, used: int, limit: int,
+               now: datetime) -> Verdict:
+    """The verdict ``admit`` gives, from the counts it leaves behind (the store counts them
+    in one SQL statement and reads them back): MUTED, REPEAT, else REPLY within the limit."""
+    muted = _aware(muted_until)
+    if muted is not None and now < muted:
+        return MUTED
+    if repeats > 1:
+        return REPEAT
+    return REPLY if used <= limit else LIMIT

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from ..catalog import Catalog, Language
 from ..text import gsm
+from ..text.digits import ascii_int
 from ..text.matching import best_matches, normalise
 from .guards import Texter
 from .outcomes import Answered, EventKind, Happened
@@ -99,8 +100,8 @@ def answer_text(catalog: Catalog, texter: Texter | None, body: str,
             words in {normalise(g) for c in catalog.flow.languages
                       for g in catalog.languages[c].greetings}:
         return TextAnswer(compose_menu(catalog, lang), code, Answered.MENU)
-    if words.isdigit():
-        number = int(words)
+    number = ascii_int(words)
+    if number is not None:
         if 1 <= number <= len(catalog.flow.topics):
             topic_id = catalog.flow.topics[number - 1]
             return TextAnswer(compose_topic(lang, topic_id), code, Answered.TOPIC, topic_id)

@@ -18,7 +18,8 @@ from flask import Flask, current_app, g, has_request_context
 from ..catalog import Catalog
 from ..catalog.holder import CatalogHolder
 from ..storage.events import Event, EventLog
-from ..storage.store import Store, number_key, text_digest
+from ..storage.pending import PendingOptOuts
+from ..storage.store import Store, message_key, number_key, text_digest
 from .memo import CatalogMemo
 from .metrics import Metrics
 
@@ -53,8 +54,9 @@ class Services:
     store: Store
     events: EventLog
     limits: Limits
-    hash_secret: str | None  # the configured secret; else the store's own
+    hash_secret: str  # VOICELINE_HASH_SECRET (or, in development mode, the instance's own)
     make_sms_client: Callable[[], SmsClient]
+    pending: PendingOptOuts
     metrics: Metrics | None = None
     memo: CatalogMemo = field(default_factory=CatalogMemo)
     _sms_client: SmsClient | None = None
@@ -67,7 +69,7 @@ class Services:
         return self._sms_client
 
     def secret(self) -> str:
-        return self.hash_secret or self.store.hash_secret()
+        return self.hash_secret
 
 
 def services_of(app: Flask) -> Services:
@@ -99,8 +101,13 @@ def key_of(number: str) -> str:
     return number_key(services().secret(), number[:64])
 
 
-def text_digest_of(body: str) -> str:
-    return text_digest(services().secret(), body)
+def text_digest_of(body: str, key: str = "") -> str:
+    return text_digest(services().secret(), body, key)
+
+
+def message_key_of(message_sid: str) -> str:
+    """The key under which a handled MessageSid is remembered."""
+    return message_key(services().secret(), message_sid[:64])
 
 
 def note(kind: str, channel: str, **details: Any) -> None:

@@ -21,6 +21,7 @@ from ..engine.guards import Admission, Texter
 from ..engine.last_resort import last_resort
 from ..engine.outcomes import EventKind, Verdict
 from ..engine.texts import (
+    HELP_WORDS,
     MAX_BODY,
     TextAnswer,
     answer_text,
@@ -34,7 +35,7 @@ from ..storage.store import Store
 from ..text.digits import ascii_int
 from ..text.matching import normalise
 from .security import verify_twilio_signature
-from .services import current_catalog, key_of, note, services, text_digest_of
+from .services import current_catalog, key_of, message_key_of, note, services, text_digest_of
 from .twiml import answer_errors, empty, reply
 
 bp = Blueprint("sms", __name__, url_prefix="/sms")
@@ -47,19 +48,20 @@ def incoming_text() -> Response:
     body = request.form.get("Body", "")[:2000]
     opt_out_type = request.form.get("OptOutType", "")[:20]
     store = services().store
+    # STOP, START and HELP are remembered by MessageSid: a replay changes nothing.
+    message = request.form.get("MessageSid", "")[:64]
+    once = message_key_of(message) if message else None
     if is_opt_out(body, opt_out_type):
-        try:
-            store.set_opted_out(_sender_key(), True)
-        except StoreError as exc:
-            log.error("STOP NOT RECORDED (no reply sent): %s", exc)
-            return empty()
-        note(EventKind.SMS_OPT_OUT, "sms")
-        return empty()
+        return _opt_out(store, _sender_key(), once)
     try:
         key = _sender_key()
         opting_in = is_opt_in(body, opt_out_type)
-        if opting_in:
-            store.set_opted_out(key, False)
+        if key in _waiting_opt_outs(store, key):
+            return empty()  # its STOP waits for the database: no reply, not even to START
+        if opting_in and store.set_opted_out(key, False, once) is None:
+            return empty()  # a replayed START: the number stays as it is now
+        if once is not None and _is_help(body, opt_out_type) and not store.claim_message(once):
+            return empty()  # a replayed HELP
         admission = _admit(store, key, body, opting_in)
     except StoreError as exc:
         # Without the opt-out status, silence is the only safe answer.
@@ -101,11 +103,55 @@ def message_status() -> Response:
     return empty()
 
 
+def _opt_out(store: Store, key: str, once: str | None) -> Response:
+    """Record a STOP before anything else. If the store cannot take it, it waits on disk
+    (``pending``) and is applied once the store is back; meanwhile no reply goes to the
+    number. Only if even that fails is it lost, and said so loudly; the texter is never
+    told anything either way (the carrier confirms a STOP)."""
+    try:
+        store.set_opted_out(key, True, once)
+    except StoreError as exc:
+        pending = services().pending
+        try:
+            pending.add(key, once)
+        except OSError as error:
+            log.critical("STOP LOST: the database refused it (%s) and it could not be kept "
+                         "in %s (%s); no reply sent", exc, pending.path, type(error).__name__)
+            return empty()
+        log.error("STOP NOT RECORDED in the database yet: it refused it (%s); it waits in %s and "
+                  "is applied once the database takes writes; no reply sent", exc,
+                  pending.path)
+        _waiting_opt_outs(store)
+        return empty()
+    note(EventKind.SMS_OPT_OUT, "sms")
+    return empty()
+
+
+def _waiting_opt_outs(store: Store, key: str | None = None) -> frozenset[str]:
+    """The keys of STOPs waiting on disk for the store; while any wait, this worker keeps
+    trying to apply them, and at once when ``key`` (the sender) is among them: its STOP
+    goes in before whatever it texts now."""
+    pending = services().pending
+    waiting = pending.waiting()
+    if waiting:
+        def record(waiting_key: str, once: str | None) -> object:
+            return store.set_opted_out(waiting_key, True, once)
+        if key in waiting:
+            pending.apply(record)
+            waiting = pending.waiting()
+        pending.watch(record)
+    return waiting
+
+
+def _is_help(body: str, opt_out_type: str) -> bool:
+    return opt_out_type.upper() == "HELP" or normalise(body[:20]) in HELP_WORDS
+
+
 def _admit(store: Store, key: str, body: str, opting_in: bool) -> Admission:
     """May this text be answered? The loop guard (not for START: its confirmation is always
-    due) and the hourly reply limit, in one transaction with the opt-out read."""
+    due) and the hourly reply limit, counted in one statement after the opt-out read."""
     limits = services().limits
-    digest = (text_digest_of(body.strip().casefold())
+    digest = (text_digest_of(body.strip().casefold(), key)
               if limits.loop_guard and not opting_in else None)
     return store.admit_text(key, digest, limits.replies_per_hour, timedelta(hours=1))
 
