@@ -21,6 +21,7 @@ from voiceline.errors import StoreError
 from voiceline.storage.events import MemoryEventLog
 from voiceline.testing import FlaskTransport, SimulatedTexter
 from voiceline.text import gsm
+from voiceline.web.services import services_of
 
 CALL = {"CallSid": "CA" + "c" * 32, "AccountSid": "AC" + "0" * 32, "From": "+15005550009",
         "To": "+15005550006", "CallStatus": "in-progress", "ErrorCode": "11200"}
@@ -123,14 +124,15 @@ def test_sms_fallback_is_silent_when_it_cannot_read_the_opt_out(down_app, down_s
 
 @pytest.mark.parametrize("params", [{"Body": "STOP"}, {"Body": "stop please"},
                                     {"Body": "Cancel"}, {"Body": "x", "OptOutType": "STOP"}])
-def test_sms_fallback_never_answers_an_opt_out_and_says_it_was_not_recorded(
+def test_sms_fallback_never_answers_an_opt_out_and_keeps_it_for_the_store(
         down_app, down_store, signer, caplog, params):
     caplog.set_level(logging.ERROR)
     response = post(down_app, signer, "/sms/fallback", {**TEXT, **params})
     assert response.status_code == 200
     assert list(ET.fromstring(response.get_data(as_text=True))) == []  # no reply at all
-    assert "could NOT be recorded" in caplog.text
+    assert "it waits in" in caplog.text
     assert "5005550009" not in caplog.text
+    assert len(services_of(down_app).pending.waiting()) == 1
 
 
 def test_fallbacks_answer_when_the_prompt_files_never_loaded(config, signer, tmp_path):

@@ -77,12 +77,13 @@ class PendingOptOuts:
                     self.apply(record)
         threading.Thread(target=loop, daemon=True, name="voiceline-pending").start()
 
-    def apply(self, record: Callable[[str, str | None], object]) -> int:
+    def apply(self, record: Callable[[str, str | None], object], wait: bool = False) -> int:
         """Give every waiting STOP to ``record`` (the store's opt-out); on success empty the
-        file. Returns how many were applied."""
+        file. Returns how many were applied. Another worker applying them meanwhile is
+        left to it, unless ``wait``: then this waits for it to finish, then looks again."""
         try:
             with open(self.path, "a+") as handle:
-                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                fcntl.flock(handle, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
                 entries = self._entries()
                 for entry in entries:
                     record(entry["key"], entry.get("message"))

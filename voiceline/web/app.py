@@ -56,6 +56,9 @@ def create_app(test_config: dict[str, Any] | None = None, *, store: Store | None
                                _database_name(store)),
         metrics=observability.init_app(app))
     app.before_request(pin_catalog)
+    pending = app.extensions[EXTENSION].pending
+    if pending.waiting():  # STOPs from before a restart: applied once the store takes them
+        pending.watch(lambda key, once: store.set_opted_out(key, True, once))
 
     for blueprint in (voice.bp, sms.bp, audio.bp, health.bp, fallback.bp):
         app.register_blueprint(blueprint)

@@ -104,25 +104,33 @@ def message_status() -> Response:
 
 
 def _opt_out(store: Store, key: str, once: str | None) -> Response:
-    """Record a STOP before anything else. If the store cannot take it, it waits on disk
-    (``pending``) and is applied once the store is back; meanwhile no reply goes to the
-    number. Only if even that fails is it lost, and said so loudly; the texter is never
-    told anything either way (the carrier confirms a STOP)."""
+    """Record a STOP before anything else: first on disk (``pending``, synced), then in the
+    store. A worker killed in between, or a store that refuses it, leaves it waiting on
+    disk: no reply goes to the number meanwhile, and it is applied once the store takes
+    writes. Only if both fail is it lost, and said so loudly. The texter is never told
+    anything either way (the carrier confirms a STOP)."""
+    pending = services().pending
+    try:
+        pending.add(key, once)
+        kept = True
+    except OSError as error:
+        log.error("could not keep a STOP in %s (%s); recording it in the database only",
+                  pending.path, type(error).__name__)
+        kept = False
     try:
         store.set_opted_out(key, True, once)
     except StoreError as exc:
-        pending = services().pending
-        try:
-            pending.add(key, once)
-        except OSError as error:
+        if not kept:
             log.critical("STOP LOST: the database refused it (%s) and it could not be kept "
-                         "in %s (%s); no reply sent", exc, pending.path, type(error).__name__)
+                         "in %s; no reply sent", exc, pending.path)
             return empty()
-        log.error("STOP NOT RECORDED in the database yet: it refused it (%s); it waits in %s and "
-                  "is applied once the database takes writes; no reply sent", exc,
+        log.error("STOP NOT RECORDED in the database yet: it refused it (%s); it waits in "
+                  "%s and is applied once the database takes writes; no reply sent", exc,
                   pending.path)
         _waiting_opt_outs(store)
         return empty()
+    if kept:
+        pending.apply(lambda k, m: store.set_opted_out(k, True, m))  # recorded: empty it
     note(EventKind.SMS_OPT_OUT, "sms")
     return empty()
 
@@ -137,7 +145,7 @@ def _waiting_opt_outs(store: Store, key: str | None = None) -> frozenset[str]:
         def record(waiting_key: str, once: str | None) -> object:
             return store.set_opted_out(waiting_key, True, once)
         if key in waiting:
-            pending.apply(record)
+            pending.apply(record, wait=True)
             waiting = pending.waiting()
         pending.watch(record)
     return waiting
