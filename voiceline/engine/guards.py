@@ -22,6 +22,9 @@ LOOP_REPEATS = 3
 LOOP_SILENCE = timedelta(hours=1)
 REPLY, REPEAT, MUTED = Verdict.REPLY, Verdict.REPEAT, Verdict.MUTED
 LIMIT, OPTED_OUT = Verdict.LIMIT, Verdict.OPTED_OUT
+# A window starting this far in the future means the clock went back: a new window. Less
+# is the ordinary skew of requests counted at once (each took its time a moment apart).
+CLOCK_SLACK = timedelta(minutes=5)
 
 
 @dataclass(frozen=True)
@@ -63,7 +66,7 @@ def use_allowance(row: Allowance, limit: int, per: timedelta, now: datetime
                   ) -> tuple[Allowance, bool]:
     """One more use of a per-number allowance of ``limit`` per ``per`` (a fixed window)."""
     start = _aware(row.window_start)
-    if start is None or now - start >= per or start > now:
+    if start is None or now - start >= per or start > now + CLOCK_SLACK:
         row = Allowance(now, 0)
     if row.used >= limit:
         return row, False

@@ -40,6 +40,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
 from ..engine.guards import (
+    CLOCK_SLACK,
     LOOP_REPEATS,
     LOOP_SILENCE,
     LOOP_WINDOW,
@@ -166,7 +167,8 @@ class SqlStore:
         if texter is not None and texter.opted_out:
             return Admission(texter, OPTED_OUT)
         now = _now()
-        values = {"key": key, "now": now, "per_cutoff": now - per}
+        values = {"key": key, "now": now, "per_cutoff": now - per,
+                  "clock_back": now + CLOCK_SLACK}
         if digest is not None:
             values |= {"digest": digest, "window_cutoff": now - LOOP_WINDOW,
                        "silence_until": now + LOOP_SILENCE, "loop_repeats": LOOP_REPEATS}
@@ -218,7 +220,8 @@ class SqlStore:
         def count() -> int:
             with self._transaction("count a text", durable=False) as conn:
                 used: int = conn.execute(_take_statement(self.dialect), {
-                    "key": key, "kind": kind, "now": now, "per_cutoff": now - per}).scalar_one()
+                    "key": key, "kind": kind, "now": now, "per_cutoff": now - per,
+                    "clock_back": now + CLOCK_SLACK}).scalar_one()
             return used
         return self._within("count a text", count) <= limit
 
@@ -312,9 +315,9 @@ def _where_key(table: sa.Table, names: tuple[str, ...]):
 SELECT_TEXTER = sa.select(texters.c.opted_out, texters.c.language).where(
     _where_key(texters, ("number_key",)))
 
-_MOMENTS = ("now", "per_cutoff", "window_cutoff", "silence_until")
+_MOMENTS = ("now", "per_cutoff", "window_cutoff", "silence_until", "clock_back")
 _EXPIRED = ("(g.window_start IS NULL OR g.window_start <= :per_cutoff "
-            "OR g.window_start > :now)")
+            "OR g.window_start > :clock_back)")
 _SAME = "(g.digest = :digest AND COALESCE(g.last_at > :window_cutoff, FALSE))"
 _MUTED = "COALESCE(g.muted_until > :now, FALSE)"
 
@@ -367,8 +370,8 @@ def _take_statement(dialect: str):
         ON CONFLICT (number_key, kind) DO UPDATE SET
           window_start = CASE WHEN {expired} THEN :now ELSE a.window_start END,
           used = CASE WHEN {expired} THEN 1 ELSE a.used + 1 END
-        RETURNING used""").bindparams(sa.bindparam("now", type_=moment),
-                                      sa.bindparam("per_cutoff", type_=moment))
+        RETURNING used""").bindparams(*(sa.bindparam(name, type_=moment)
+                                        for name in ("now", "per_cutoff", "clock_back")))
 
 
 @functools.cache
