@@ -61,7 +61,7 @@ def start(worker_class: str, folder: Path) -> tuple[subprocess.Popen, str]:
                 return process, base
         except OSError:
             time.sleep(0.2)
-    os.killpg(process.pid, signal.SIGKILL)
+    stop_group(process)
     raise SystemExit(f"gunicorn ({worker_class}) did not start")
 
 
@@ -105,11 +105,25 @@ def measure(worker_class: str, slow: int, seconds: float, folder: Path) -> dict:
                 "max": max(latencies) if latencies else None}
     finally:
         stop.set()
-        os.killpg(process.pid, signal.SIGTERM)
+        stop_group(process)
+
+
+def stop_group(process: subprocess.Popen) -> None:
+    """SIGTERM the whole group (``sh -c`` may fork gunicorn), wait until it is gone, then
+    SIGKILL what is left."""
+    for number in (signal.SIGTERM, signal.SIGKILL):
         try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
+            os.killpg(process.pid, number)
+        except ProcessLookupError:
+            return
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline:
+            process.poll()
+            try:
+                os.killpg(process.pid, 0)
+            except ProcessLookupError:
+                return
+            time.sleep(0.1)
 
 
 def main() -> int:

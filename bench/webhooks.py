@@ -24,6 +24,7 @@ import json
 import os
 import random
 import shutil
+import signal
 import socket
 import statistics
 import subprocess
@@ -230,7 +231,8 @@ class Server:
         began = time.monotonic()
         with open(self.log_path, "ab") as log:
             self.process = subprocess.Popen(["sh", "-c", self.command], cwd=ROOT, env=self.env,
-                                            stdout=log, stderr=subprocess.STDOUT)
+                                            stdout=log, stderr=subprocess.STDOUT,
+                                            start_new_session=True)
         while time.monotonic() - began < 30:
             if self.process.poll() is not None:
                 break
@@ -256,12 +258,23 @@ class Server:
         return found
 
     def stop(self) -> None:
-        if self.process and self.process.poll() is None:
-            self.process.terminate()
+        """SIGTERM the whole group (``sh -c`` may fork gunicorn rather than exec it), wait
+        until none of it is left, then SIGKILL what remains."""
+        if self.process is None:
+            return
+        for number in (signal.SIGTERM, signal.SIGKILL):
             try:
-                self.process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
+                os.killpg(self.process.pid, number)
+            except ProcessLookupError:
+                return
+            deadline = time.monotonic() + 15
+            while time.monotonic() < deadline:
+                self.process.poll()
+                try:
+                    os.killpg(self.process.pid, 0)
+                except ProcessLookupError:
+                    return
+                time.sleep(0.1)
 
 
 def children_by_parent() -> dict[int, list[int]]:

@@ -48,7 +48,7 @@ from voiceline.testing import (
 )
 from voiceline.web.services import services_of
 
-from .conftest import FIXTURE_PROMPTS
+from .conftest import FIXTURE_PROMPTS, stop_process_group
 
 ROOT = Path(__file__).resolve().parent.parent
 TOKEN = "fault-suite-auth-token"
@@ -180,7 +180,7 @@ class Gunicorn:
                     return
             except OSError:
                 if time.monotonic() > deadline:
-                    self.stop()
+                    stop_process_group(self.process)
                     raise AssertionError("gunicorn did not start:\n" +
                                          log.read_text()[-3000:]) from None
                 time.sleep(0.2)
@@ -199,13 +199,7 @@ class Gunicorn:
         return found
 
     def stop(self) -> None:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(self.process.pid, signal.SIGTERM)
-        try:
-            self.process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            os.killpg(self.process.pid, signal.SIGKILL)
-            self.process.wait(timeout=5)
+        stop_process_group(self.process)
 
 
 def _parents() -> dict[int, int]:
@@ -488,3 +482,18 @@ def test_the_loop_guard_silences_only_the_same_text_repeated(make_app, signer):
                                    number=number).send(body)
                    for i, body in enumerate(["1", "2", "1", "1"])]
         assert [r is not None for r in replies] == [True, True, True, False], number
+
+
+def test_sqlite_keeps_no_memory_mapped_file_to_die_on(config, tmp_path):
+    """A read-only ``-shm`` killed workers with SIGBUS: the line keeps a rollback journal,
+    so no ``-shm`` (or ``-wal``) file is ever made or mapped."""
+    folder, pending = tmp_path / "db", tmp_path / "pending"
+    folder.mkdir()
+    pending.mkdir()
+    app, client, texter = sqlite_line(config, folder, pending)
+    for n in range(5):
+        texter(f"+150055508{n:02d}").send("STOP" if n % 2 else "risks")
+    assert client.get("/healthz").get_json()["status"] == "ok"
+    assert sorted(p.name for p in folder.iterdir()) == ["line.sqlite3"]
+    with services_of(app).store.engine.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "delete"

@@ -20,7 +20,7 @@ from voiceline import create_app
 from voiceline.testing import HttpTransport, SimulatedCall, SimulatedTexter, TwilioSigner
 from voiceline.web.observability import REQUEST_LOG
 
-from .conftest import FIXTURE_PROMPTS
+from .conftest import FIXTURE_PROMPTS, stop_process_group
 
 ROOT = Path(__file__).resolve().parent.parent
 NUMBER = "+15005550177"
@@ -193,7 +193,8 @@ def test_metrics_add_up_every_gunicorn_worker(tmp_path):
     log_path = tmp_path / "web.log"
     with open(log_path, "wb") as log:
         process = subprocess.Popen(["sh", "-c", web.removeprefix("web:").strip()], cwd=ROOT,
-                                   env=env, stdout=log, stderr=subprocess.STDOUT)
+                                   env=env, stdout=log, stderr=subprocess.STDOUT,
+                                   start_new_session=True)
     base = f"http://127.0.0.1:{port}"
     try:
         _wait_for(base + "/healthz")
@@ -205,8 +206,7 @@ def test_metrics_add_up_every_gunicorn_worker(tmp_path):
                            status="200") for _ in range(6)}
         assert readings == {6.0}
     finally:
-        process.terminate()
-        process.wait(timeout=10)
+        stop_process_group(process)
     output = log_path.read_text()
     json_lines = [line for line in output.splitlines() if line.startswith("{")]
     assert len(json_lines) == 6 and NUMBER[2:] not in output

@@ -128,3 +128,16 @@ def test_check_finishes_whatever_the_files_hold(tmp_path_factory, damage):
     if catalog is not None:  # served: every menu renders without error
         lang = catalog.language(None)
         assert all(lang.option(t.label, "1") for t in lang.topics.values())
+
+
+def test_the_line_starts_with_a_format_spec_in_its_files_and_says_where(prompts, config):
+    """gunicorn would not boot with {key:d}: now the app starts, answers with its built-in
+    apology and names the file and line at /healthz."""
+    from voiceline import create_app
+
+    line = set_option(prompts, "For {label}, press {key:d}.")
+    app = create_app({**config, "VOICELINE_PROMPTS_DIR": str(prompts)})
+    health = app.test_client().get("/healthz")
+    assert health.status_code == 503
+    problems = health.get_json()["prompt_problems"]
+    assert any(p["file"].endswith("en/line.toml") and p["line"] == line for p in problems)

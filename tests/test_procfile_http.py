@@ -15,7 +15,7 @@ import pytest
 from voiceline.testing import HttpTransport, SimulatedCall, SimulatedTexter, TwilioSigner
 from voiceline.text import gsm
 
-from .conftest import FIXTURE_PROMPTS
+from .conftest import FIXTURE_PROMPTS, stop_process_group
 from .test_voice import topic_path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -42,8 +42,11 @@ def server(tmp_path_factory):
     env["VOICELINE_HASH_SECRET"] = "procfile-test-hash-secret"
     env["VOICELINE_PROMPTS_DIR"] = str(FIXTURE_PROMPTS)
     # A Procfile platform runs the command through a shell, which expands $PORT.
-    process = subprocess.Popen(["sh", "-c", web.removeprefix("web:").strip()], cwd=ROOT,
-                               env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    log_path = tmp_path_factory.mktemp("web-log") / "web.log"
+    with open(log_path, "wb") as log:
+        process = subprocess.Popen(["sh", "-c", web.removeprefix("web:").strip()], cwd=ROOT,
+                                   env=env, stdout=log, stderr=subprocess.STDOUT,
+                                   start_new_session=True)
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
@@ -54,12 +57,11 @@ def server(tmp_path_factory):
         except OSError:
             time.sleep(0.2)
     else:
-        process.kill()
+        stop_process_group(process)
         pytest.fail("the Procfile's web process did not answer: " +
-                    process.stdout.read().decode(errors="replace")[-2000:])
+                    log_path.read_text(errors="replace")[-2000:])
     yield base
-    process.terminate()
-    process.wait(timeout=10)
+    stop_process_group(process)
 
 
 @pytest.fixture
