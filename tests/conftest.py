@@ -34,8 +34,8 @@ POSTGRES_URL = os.environ.get("VOICELINE_TEST_POSTGRES_URL",
 # Behaviour tests run on prompt files of their own, so an operator's edit of prompts/
 # (a new topic, a reworded sentence) never turns them red.
 FIXTURE_PROMPTS = Path(__file__).resolve().parent / "fixtures" / "prompts"
-DATA_TABLES = ("texters", "allowances", "text_guard", "events", "line_secrets", "event_counts",
-               "unanswered", "operators")
+DATA_TABLES = ("texters", "allowances", "text_guard", "events", "handled_messages",
+               "health_probe", "event_counts", "unanswered", "operators")
 
 
 RUN_MARK = "VOICELINE_TEST_RUN"  # every process this test run starts inherits it
@@ -117,6 +117,7 @@ def config(tmp_path):
         # The line's own answers to HELP and START are what these tests hear; with
         # Twilio's keyword replies on (tests/test_keywords.py) the line stays silent.
         "VOICELINE_TWILIO_KEYWORD_REPLIES": "off",
+        "VOICELINE_PENDING_DIR": str(tmp_path),
     }
 
 
@@ -263,3 +264,27 @@ def make_app(config, database_url, closing):
     """Apps on ``database_url`` (closed after the test)."""
     return lambda **overrides: closing(create_app({**config, "DATABASE_URL": database_url,
                                                    **overrides}))
+
+
+def stop_process_group(process, timeout: float = 15.0) -> None:
+    """SIGTERM a server started with ``start_new_session=True`` and every process of its
+    group (``sh -c`` may fork gunicorn rather than exec it), wait until none is left, then
+    SIGKILL whatever still runs."""
+    import signal
+    import time
+
+    group = process.pid
+    for number in (signal.SIGTERM, signal.SIGKILL):
+        try:
+            os.killpg(group, number)
+        except ProcessLookupError:
+            break
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            process.poll()
+            try:
+                os.killpg(group, 0)
+            except ProcessLookupError:
+                return
+            time.sleep(0.1)
+    process.poll()

@@ -67,7 +67,8 @@ def server():
     log.events.extend(seeded_events())
     app = create_app({"TWILIO_AUTH_TOKEN": AUTH_TOKEN, "VOICELINE_PROMPTS_DIR":
                       str(FIXTURE_PROMPTS), "VOICELINE_OPERATOR_KEY": "k" * 40,
-                      "VOICELINE_HASH_SECRET": "browser-test"}, store=store, events=log)
+                      "VOICELINE_HASH_SECRET": "browser-test",
+                      "PUBLIC_BASE_URL": "https://line.example.org"}, store=store, events=log)
     http = make_server("localhost", 0, app, threaded=True)
     thread = threading.Thread(target=http.serve_forever, daemon=True)
     thread.start()

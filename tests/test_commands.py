@@ -18,6 +18,10 @@ from .conftest import FIXTURE_PROMPTS
 NOTHING_SET = {s.name: None for s in SETTINGS}
 
 
+# What serving needs outside development mode: the token, the hash key and the address.
+SERVING = {"TWILIO_AUTH_TOKEN": "t", "VOICELINE_HASH_SECRET": "serve-test-hash-secret",
+           "PUBLIC_BASE_URL": "https://line.example.org"}
+
 def voiceline(*args: str, env: dict | None = None, **kwargs):
     return CliRunner().invoke(cli, list(args), env={**NOTHING_SET, **(env or {})},
                               prog_name="voiceline", **kwargs)
@@ -57,8 +61,7 @@ def test_serve_refuses_a_prompts_folder_that_is_not_one(monkeypatch, tmp_path, f
         root.mkdir()
     if folder == "file-less":
         (root / "en").mkdir()  # a language folder, but no flow.toml
-    result = voiceline("serve", env={"TWILIO_AUTH_TOKEN": "t", "VOICELINE_PROMPTS_DIR":
-                                     str(root)})
+    result = voiceline("serve", env={**SERVING, "VOICELINE_PROMPTS_DIR": str(root)})
     assert result.exit_code == 2
     assert f"VOICELINE_PROMPTS_DIR={root}" in result.output
     assert "unset it" in result.output and "voiceline init" in result.output
@@ -68,7 +71,7 @@ def test_serve_runs_gunicorn_with_the_packaged_settings(monkeypatch):
     started = []
     monkeypatch.setattr(deploy.os, "execv", lambda path, argv: started.append(argv))
     result = voiceline("serve", "--bind", "127.0.0.1:9", env={
-        "TWILIO_AUTH_TOKEN": "t", "VOICELINE_PROMPTS_DIR": str(FIXTURE_PROMPTS)})
+        **SERVING, "VOICELINE_PROMPTS_DIR": str(FIXTURE_PROMPTS)})
     assert result.exit_code == 0, result.output
     (argv,) = started
     assert argv[1:5] == ["-m", "gunicorn", "-c", "python:voiceline.web.gunicorn_conf"]

@@ -14,13 +14,14 @@ import logging
 import re
 import socket
 import threading
+import time
 
 import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 
 from voiceline import create_app
-from voiceline.storage.store import SqlStore
+from voiceline.storage.store import SqlStore, number_key
 from voiceline.testing import ACCOUNT_SID, FlaskTransport, SimulatedCall, SimulatedTexter
 from voiceline.web.services import services_of
 
@@ -148,16 +149,30 @@ def test_the_line_keeps_answering_while_the_database_is_down(outage, signer, cat
         for body in ("MENU", "4", "HELP", "START", "hola"):
             assert texter.send(body) is None, body  # HTTP 200, empty <Response/>
         assert texter.send("STOP") is None
-        status = app.test_client().post("/voice/status", data={"CallStatus": "completed"},
-                                        headers=signer.headers("/voice/status",
-                                                               {"CallStatus": "completed"}))
+        ended = {"CallStatus": "completed", "AccountSid": ACCOUNT_SID}
+        status = app.test_client().post("/voice/status", data=ended,
+                                        headers=signer.headers("/voice/status", ended))
         assert status.status_code == 200
     assert len(no_network.calls) == 0  # nothing was texted without the opt-out
     assert "could not read a texter" in caplog.text
     assert "STOP NOT RECORDED" in caplog.text
     assert "5005550088" not in caplog.text
     outage.up()
-    assert texter.send("MENU") is not None  # back: answered again
+    # Back: the STOP sent while it was down is applied, then kept like any other.
+    assert texter.send("MENU") is None
+    store, key = services_of(app).store, key_of_app(app, NUMBER)
+    deadline = time.monotonic() + 10
+    while (store.texter(key) is None or not store.texter(key).opted_out) and \
+            time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert store.texter(key).opted_out and not services_of(app).pending.waiting()
+    assert texter.send("MENU") is None
+    assert texter.send("START") is not None  # and a START after it is honoured
+    assert texter.send("MENU") is not None
+
+
+def key_of_app(app, number: str) -> str:
+    return number_key(services_of(app).secret(), number)
 
 
 def refuse_writes_to_texters(engine: sa.Engine) -> None:

@@ -10,6 +10,7 @@ the built-in last-resort words (``fallback.LAST_RESORT``), which is what they mu
 from __future__ import annotations
 
 import logging
+import time
 import xml.etree.ElementTree as ET
 
 import pytest
@@ -18,7 +19,9 @@ from voiceline import create_app
 from voiceline.engine.last_resort import LAST_RESORT
 from voiceline.errors import StoreError
 from voiceline.storage.events import MemoryEventLog
+from voiceline.testing import FlaskTransport, SimulatedTexter
 from voiceline.text import gsm
+from voiceline.web.services import services_of
 
 CALL = {"CallSid": "CA" + "c" * 32, "AccountSid": "AC" + "0" * 32, "From": "+15005550009",
         "To": "+15005550006", "CallStatus": "in-progress", "ErrorCode": "11200"}
@@ -106,28 +109,34 @@ def test_voice_fallback_uses_the_configured_voice(config, signer):
     assert {say.get("voice") for say in root.iter("Say")} == {"Polly.Mia"}
 
 
-def test_sms_fallback_apologises_in_both_languages_within_the_sms_rules(down_app, down_store,
-                                                                        signer):
-    response = post(down_app, signer, "/sms/fallback", TEXT)
+def test_sms_fallback_apologises_in_both_languages_within_the_sms_rules(app, signer):
+    response = post(app, signer, "/sms/fallback", TEXT)
     assert response.status_code == 200
     root = ET.fromstring(response.get_data(as_text=True))
     (message,) = root.iter("Message")
     body = message.text
     assert body == "\n".join(LAST_RESORT[code].text for code in ("en", "es"))
     assert not gsm.non_gsm7(body) and gsm.segments(body) <= 3
-    assert down_store.touched == []
+
+
+def test_sms_fallback_is_silent_when_it_cannot_read_the_opt_out(down_app, down_store, signer):
+    response = post(down_app, signer, "/sms/fallback", TEXT)
+    assert response.status_code == 200
+    assert list(ET.fromstring(response.get_data(as_text=True)).iter("Message")) == []
+    assert down_store.touched == ["texter"]
 
 
 @pytest.mark.parametrize("params", [{"Body": "STOP"}, {"Body": "stop please"},
                                     {"Body": "Cancel"}, {"Body": "x", "OptOutType": "STOP"}])
-def test_sms_fallback_never_answers_an_opt_out_and_says_it_was_not_recorded(
+def test_sms_fallback_never_answers_an_opt_out_and_keeps_it_for_the_store(
         down_app, down_store, signer, caplog, params):
     caplog.set_level(logging.ERROR)
     response = post(down_app, signer, "/sms/fallback", {**TEXT, **params})
     assert response.status_code == 200
     assert list(ET.fromstring(response.get_data(as_text=True))) == []  # no reply at all
-    assert "could NOT be recorded" in caplog.text
+    assert "it waits in" in caplog.text
     assert "5005550009" not in caplog.text
+    assert len(services_of(down_app).pending.waiting()) == 1
 
 
 def test_fallbacks_answer_when_the_prompt_files_never_loaded(config, signer, tmp_path):
@@ -139,20 +148,33 @@ def test_fallbacks_answer_when_the_prompt_files_never_loaded(config, signer, tmp
 
 
 def test_fallbacks_answer_with_the_database_url_at_a_closed_port(config, signer):
+    """The call gets its apology; the text gets none, since no one can tell whether the
+    number opted out."""
     app = create_app({**config, "DATABASE_URL": "postgresql://nobody@127.0.0.1:9/none"})
     assert said(post(app, signer, "/voice/fallback", CALL)) == expected_speech("en", "es")
-    assert "<Message>" in post(app, signer, "/sms/fallback", TEXT).get_data(as_text=True)
+    started = time.monotonic()
+    answer = post(app, signer, "/sms/fallback", TEXT)
+    assert time.monotonic() - started < 2.5
+    assert answer.status_code == 200 and "<Message>" not in answer.get_data(as_text=True)
+
+
+def test_the_sms_fallback_never_texts_a_number_that_opted_out(app, signer):
+    SimulatedTexter(FlaskTransport(app.test_client()), signer, number=TEXT["From"]).send("STOP")
+    answer = post(app, signer, "/sms/fallback", TEXT)
+    assert answer.status_code == 200 and "<Message>" not in answer.get_data(as_text=True)
+    other = {**TEXT, "From": "+15005550010"}
+    assert "<Message>" in post(app, signer, "/sms/fallback", other).get_data(as_text=True)
 
 
 @pytest.mark.parametrize("path", ["/voice/fallback", "/sms/fallback"])
 def test_fallback_failing_itself_still_answers_with_the_built_in_words(
-        down_app, signer, monkeypatch, path):
+        app, signer, monkeypatch, path):
     def broken(*args, **kwargs):
         raise RuntimeError("boom")
 
     monkeypatch.setattr("voiceline.web.twiml.apology_twiml", broken)
     monkeypatch.setattr("voiceline.web.fallback.apology_text", broken)
-    response = post(down_app, signer, path, CALL if "voice" in path else TEXT)
+    response = post(app, signer, path, CALL if "voice" in path else TEXT)
     assert response.status_code == 200
     if "voice" in path:
         assert said(response) == expected_speech("en", "es") and ends_with_hangup(response)

@@ -185,8 +185,10 @@ def test_metrics_add_up_every_gunicorn_worker(tmp_path):
            "DATABASE_URL": f"sqlite:///{tmp_path / 'line.sqlite3'}",
            "VOICELINE_METRICS_TOKEN": METRICS_TOKEN,
            "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"}
-    for name in ("VOICELINE_DEV_MODE", "PUBLIC_BASE_URL", "PROMETHEUS_MULTIPROC_DIR"):
+    for name in ("VOICELINE_DEV_MODE", "PROMETHEUS_MULTIPROC_DIR"):
         env.pop(name, None)
+    env["PUBLIC_BASE_URL"] = f"http://127.0.0.1:{port}"
+    env["VOICELINE_HASH_SECRET"] = "procfile-test-hash-secret"
     env["VOICELINE_PROMPTS_DIR"] = str(FIXTURE_PROMPTS)
     env["FLASK_SKIP_DOTENV"] = "1"
     log_path = tmp_path / "web.log"

@@ -288,13 +288,17 @@ class Build:
 @pytest.fixture(scope="module")
 def image(tmp_path_factory):
     """The Dockerfile's build played here, then its CMD started like `docker run` would:
-    only the image's ENV, the port and the auth token, from its empty WORKDIR."""
+    only the image's ENV, the port and the settings an operator must give (the auth token,
+    the hash key and the address), from its empty WORKDIR."""
     root = tmp_path_factory.mktemp("docker")
     build = Build(root)
     build.play(dockerfile_stages())
     port = free_port()
     environ = {"PATH": f"{build.venv / 'bin'}:/usr/bin:/bin", "HOME": str(build.workdir),
-               **build.env, "PORT": str(port), "TWILIO_AUTH_TOKEN": TOKEN}
+               **build.env, "PORT": str(port), "TWILIO_AUTH_TOKEN": TOKEN,
+               # what an operator must hand `docker run` too (the image bakes no secret in)
+               "VOICELINE_HASH_SECRET": "image-test-hash-secret",
+               "PUBLIC_BASE_URL": f"http://127.0.0.1:{port}"}
     assert not any(build.workdir.iterdir()), "the WORKDIR must start empty"
     log_path = root / "serve.log"
     with log_path.open("wb") as log:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import socket
-import subprocess
 import sys
 import time
 import urllib.request
@@ -37,14 +36,18 @@ def server(tmp_path_factory):
     env = {**os.environ, "PORT": str(port), "TWILIO_AUTH_TOKEN": TOKEN, "WEB_CONCURRENCY": "2",
            "DATABASE_URL": f"sqlite:///{tmp_path_factory.mktemp('web') / 'line.sqlite3'}",
            "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"}
-    for name in ("VOICELINE_DEV_MODE", "PUBLIC_BASE_URL"):
-        env.pop(name, None)
+    env.pop("VOICELINE_DEV_MODE", None)
+    # Outside development mode the line must be told the address Twilio signs, and its key.
+    env["PUBLIC_BASE_URL"] = f"http://127.0.0.1:{port}"
+    env["VOICELINE_HASH_SECRET"] = "procfile-test-hash-secret"
     env["VOICELINE_PROMPTS_DIR"] = str(FIXTURE_PROMPTS)
     env["FLASK_SKIP_DOTENV"] = "1"  # a developer's .env must not change what is tested
     env["VOICELINE_TWILIO_KEYWORD_REPLIES"] = "off"  # HELP and START: the line's own answers
     # A Procfile platform runs the command through a shell, which expands $PORT.
-    process = start_group(["sh", "-c", web.removeprefix("web:").strip()], cwd=ROOT, env=env,
-                          output=subprocess.PIPE)
+    log_path = tmp_path_factory.mktemp("web-log") / "web.log"
+    with open(log_path, "wb") as log:  # a file, not a pipe: nothing reads a pipe meanwhile
+        process = start_group(["sh", "-c", web.removeprefix("web:").strip()], cwd=ROOT,
+                              env=env, output=log)
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
@@ -57,7 +60,7 @@ def server(tmp_path_factory):
     else:
         stop_group(process, timeout=5)
         pytest.fail("the Procfile's web process did not answer: " +
-                    process.stdout.read().decode(errors="replace")[-2000:])
+                    log_path.read_text(errors="replace")[-2000:])
     yield base
     stop_group(process, timeout=5)
 

@@ -18,8 +18,10 @@ PUBLIC = "https://line.example.org"
 @pytest.fixture
 def behind_proxy(config):
     def make(proxies: str):
+        # Trusting no proxy and naming no address starts only in development mode.
         return create_app({**config, "PUBLIC_BASE_URL": None,
-                           "VOICELINE_TRUSTED_PROXIES": proxies})
+                           "VOICELINE_TRUSTED_PROXIES": proxies,
+                           "VOICELINE_DEV_MODE": "1" if proxies in ("", "0") else "0"})
     return make
 
 

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 
 import pytest
+from flask import Flask
 from twilio.request_validator import RequestValidator
 
 from voiceline import create_app
 from voiceline.errors import SettingsError
-from voiceline.testing import FlaskTransport, SimulatedTexter, TwilioSigner
+from voiceline.testing import ACCOUNT_SID, FlaskTransport, SimulatedTexter, TwilioSigner
+from voiceline.web.services import services_of
 
 from .conftest import AUTH_TOKEN, BASE_URL
 
@@ -70,11 +73,55 @@ def test_hmac_sha256_signatures_are_accepted_when_announced(client):
     assert response.status_code == 200
 
 
-def test_without_public_base_url_the_request_host_is_used(config):
-    app = create_app({**config, "PUBLIC_BASE_URL": None})
+def test_in_development_mode_without_public_base_url_the_request_host_is_used(config):
+    app = create_app({**config, "PUBLIC_BASE_URL": None, "VOICELINE_DEV_MODE": "1"})
     signer = TwilioSigner(AUTH_TOKEN, "http://localhost")
     texter = SimulatedTexter(FlaskTransport(app.test_client()), signer)
     assert texter.send("hi") is not None
+
+
+@pytest.mark.parametrize("proxies", [None, "", "0"])
+def test_the_line_refuses_to_start_without_knowing_the_address_twilio_signs(config, proxies):
+    with pytest.raises(SettingsError, match="PUBLIC_BASE_URL") as refused:
+        create_app({**config, "PUBLIC_BASE_URL": None, "VOICELINE_TRUSTED_PROXIES": proxies})
+    assert "VOICELINE_TRUSTED_PROXIES=1" in str(refused.value)
+
+
+def test_a_signature_made_for_one_webhook_does_not_pass_on_another_host(client):
+    """With PUBLIC_BASE_URL set, a Host header cannot make another URL's signature fit."""
+    params = {"AccountSid": ACCOUNT_SID, "From": "+15005550009", "Body": "hi"}
+    elsewhere = TwilioSigner(AUTH_TOKEN, "https://evil.example.org").headers("/sms", params)
+    answer = client.post("/sms", data=params, headers=elsewhere,
+                         base_url="https://evil.example.org")
+    assert answer.status_code == 403
+
+
+@pytest.mark.parametrize("given,expected", [(ACCOUNT_SID, 200), ("AC" + "1" * 32, 403),
+                                            ("", 403), (None, 403)])
+def test_a_request_naming_another_account_is_refused(config, given, expected):
+    app = create_app({**config, "TWILIO_ACCOUNT_SID": ACCOUNT_SID})
+    params = {"From": "+15005550009", "Body": "hi", "MessageSid": "SM" + "2" * 32}
+    if given is not None:
+        params["AccountSid"] = given
+    headers = TwilioSigner(AUTH_TOKEN, BASE_URL).headers("/sms", params)
+    assert app.test_client().post("/sms", data=params, headers=headers).status_code == expected
+
+
+@pytest.mark.parametrize("missing", ["VOICELINE_HASH_SECRET"])
+def test_the_line_refuses_to_start_without_a_hash_secret_and_says_how(config, missing):
+    with pytest.raises(SettingsError, match=missing) as refused:
+        create_app({**config, missing: None})
+    assert "secrets.token_hex" in str(refused.value)
+
+
+def test_development_mode_keeps_its_hash_secret_outside_the_database(config, tmp_path,
+                                                                     monkeypatch):
+    monkeypatch.setattr(Flask, "auto_find_instance_path", lambda self: str(tmp_path / "i"))
+    dev = {**config, "VOICELINE_HASH_SECRET": None, "VOICELINE_DEV_MODE": "1"}
+    first, second = create_app(dev), create_app(dev)
+    secret = services_of(first).secret()
+    assert len(secret) >= 64 and services_of(second).secret() == secret
+    assert (Path(first.instance_path) / "hash-secret").read_text().strip() == secret
 
 
 def test_the_line_refuses_to_start_without_an_auth_token(config):

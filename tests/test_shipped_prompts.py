@@ -30,7 +30,8 @@ def shipped():
 def shipped_line(tmp_path_factory):
     folder = tmp_path_factory.mktemp("shipped")
     app = create_app({"TESTING": True, "TWILIO_AUTH_TOKEN": AUTH_TOKEN,
-                      "PUBLIC_BASE_URL": BASE_URL, "VOICELINE_PROMPTS_DIR": str(REPO_PROMPTS),
+                      "PUBLIC_BASE_URL": BASE_URL, "VOICELINE_HASH_SECRET": "test-hash-secret",
+                      "VOICELINE_PROMPTS_DIR": str(REPO_PROMPTS),
                       "DATABASE_URL": f"sqlite:///{folder / 'line.sqlite3'}"})
     return FlaskTransport(app.test_client()), TwilioSigner(AUTH_TOKEN, BASE_URL)
 

@@ -30,7 +30,8 @@ def catalog(prompts_walked):
 def walk(prompts_walked, tmp_path_factory):
     folder = tmp_path_factory.mktemp("walk")
     app = create_app({"TESTING": True, "TWILIO_AUTH_TOKEN": AUTH_TOKEN,
-                      "PUBLIC_BASE_URL": BASE_URL, "VOICELINE_PROMPTS_DIR": str(prompts_walked),
+                      "PUBLIC_BASE_URL": BASE_URL, "VOICELINE_HASH_SECRET": "test-hash-secret",
+                      "VOICELINE_PROMPTS_DIR": str(prompts_walked),
                       "DATABASE_URL": f"sqlite:///{folder / 'walk.sqlite3'}"})
     return walk_calls(FlaskTransport(app.test_client()), TwilioSigner(AUTH_TOKEN, BASE_URL))
 

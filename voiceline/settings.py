@@ -37,22 +37,27 @@ class Setting:
 SETTINGS: tuple[Setting, ...] = (
     Setting("TWILIO_AUTH_TOKEN", "Auth token of the Twilio account; verifies every webhook "
             "signature. Required unless VOICELINE_DEV_MODE=1."),
-    Setting("TWILIO_ACCOUNT_SID", "Account SID of the Twilio account (for REST calls)."),
+    Setting("TWILIO_ACCOUNT_SID", "Account SID of the Twilio account (for REST calls). When "
+            "set, a webhook naming another account (AccountSid) is refused with 403."),
     Setting("TWILIO_API_KEY", "An API key SID (SK...) for REST calls, instead of the auth "
             "token (`voiceline twilio configure`); needs TWILIO_API_SECRET."),
     Setting("TWILIO_API_SECRET", "The secret of TWILIO_API_KEY."),
     Setting("DATABASE_URL", "Where opt-outs and language choices live: sqlite:///path or "
             "postgresql://... Default: a SQLite file in the instance folder."),
-    Setting("PUBLIC_BASE_URL", "The https address Twilio calls, e.g. https://line.example.org. "
-            "Needed to verify signatures behind a proxy or TLS terminator."),
+    Setting("PUBLIC_BASE_URL", "The https address Twilio calls, e.g. https://line.example.org: "
+            "signatures are checked against it. Outside development mode it (or "
+            "VOICELINE_TRUSTED_PROXIES) is required."),
     Setting("VOICELINE_PROMPTS_DIR", "Folder of prompt files (flow.toml and one folder per "
             "language; `voiceline init DIR` makes one to edit). Default: the words shipped "
             "with the line."),
     Setting("VOICELINE_HASH_SECRET", "Secret key for the keyed hash (HMAC-SHA256) that stands "
-            "in for phone numbers in the database. Set a long random value and keep it: "
-            "changing it forgets every opt-out and language choice."),
+            "in for phone numbers in the database; never stored there. Required unless "
+            "VOICELINE_DEV_MODE=1. Make one with `python3 -c \"import secrets; "
+            "print(secrets.token_hex(32))\"` and keep it: changing it forgets every opt-out "
+            "and language choice."),
     Setting("VOICELINE_DEV_MODE", "Set to 1 on your own computer only: allows a missing auth "
-            "token (webhook signatures are then NOT checked).", "0"),
+            "token (webhook signatures are then NOT checked), hash secret (one is kept in "
+            "the instance folder) and public address.", "0"),
     Setting("VOICELINE_VOICE_EN", "Twilio voice for English, overriding prompts/en/line.toml "
             "(e.g. Polly.Joanna, or a basic voice such as woman)."),
     Setting("VOICELINE_VOICE_ES", "Twilio voice for Spanish, overriding prompts/es/line.toml "
@@ -95,6 +100,10 @@ SETTINGS: tuple[Setting, ...] = (
             "did not understand, for the dashboard: scrubbed of numbers, emails and "
             "addresses, at most 80 characters, never linked to a caller, deleted after 30 "
             "days (see \"Data and privacy\"). Counts are kept either way.", "0"),
+    Setting("VOICELINE_PENDING_DIR", "Folder where a STOP that the database could not take "
+            "waits (synced to disk) until it can; every worker applies it then, and no "
+            "reply goes to that number meanwhile. Default: the system's temporary folder. "
+            "Use a folder that outlives a restart and is not on the database's disk."),
 )
 COUNT_SETTINGS = ("VOICELINE_TEXTS_PER_HOUR", "VOICELINE_SMS_REPLIES_PER_HOUR",
                   "VOICELINE_EVENT_RETENTION_DAYS", "VOICELINE_TRUSTED_PROXIES",
@@ -145,14 +154,35 @@ def prompts_dir(config: Config) -> Path:
     return Path(str(config.get("VOICELINE_PROMPTS_DIR") or DEFAULT_PROMPTS)).expanduser()
 
 
+HASH_SECRET_HOW_TO = ("Make one with: python3 -c \"import secrets; "
+                      "print(secrets.token_hex(32))\" and keep it safe, apart from the "
+                      "database (a dump and the secret together reveal the numbers).")
+
+
 def validate(config: Config, serving: bool = True) -> None:
     """Refuse settings that would leave the line open or broken. ``serving=False`` (every
-    command but the line itself) does not ask for the auth token it would not use."""
-    if serving and not config.get("TWILIO_AUTH_TOKEN") and not is_dev_mode(config):
+    command but the line itself) does not ask for what only serving uses."""
+    dev = is_dev_mode(config)
+    if serving and not config.get("TWILIO_AUTH_TOKEN") and not dev:
         raise SettingsError(
             "TWILIO_AUTH_TOKEN is not set. Set it to your Twilio auth token (Console > "
             "Account > API keys & tokens) so every webhook's signature is checked, or set "
             "VOICELINE_DEV_MODE=1 to try the line on your own computer without one.")
+    if serving and not str(config.get("VOICELINE_HASH_SECRET") or "").strip() and not dev:
+        raise SettingsError(
+            "VOICELINE_HASH_SECRET is not set. It keys the hash that stands for phone "
+            "numbers in the database, and is never stored there. " + HASH_SECRET_HOW_TO +
+            " Upgrading from a version that kept a generated key in the database? Set "
+            "this to that key first (see the README, 'Data and privacy'), or every opt-out "
+            "is forgotten.")
+    proxies = str(config.get("VOICELINE_TRUSTED_PROXIES") or "0").strip()
+    if serving and not config.get("PUBLIC_BASE_URL") and proxies in ("", "0") and not dev:
+        raise SettingsError(
+            "Neither PUBLIC_BASE_URL nor VOICELINE_TRUSTED_PROXIES is set, so the address "
+            "Twilio signs is unknown (a Host header could pass a signature made for one "
+            "webhook off as another's). Set PUBLIC_BASE_URL to the https address Twilio "
+            "calls (e.g. https://line.example.org), or VOICELINE_TRUSTED_PROXIES=1 behind "
+            "a router or nginx that sets X-Forwarded-Proto and X-Forwarded-Host.")
     given = str(config.get("VOICELINE_GATHER_TIMEOUT") or "").strip()
     timeout = count(config, "VOICELINE_GATHER_TIMEOUT") if given.isascii() and (
         given.isdigit() or not given) else 0

@@ -67,11 +67,20 @@ def read_catalog(root: str | Path, rules: Rules | None = None
             if language is not None:
                 languages[code] = language
         check_flow(reader, flow)
-    if rules is not None and flow is not None and len(languages) == len(flow.languages):
+    sound = not any(f.severity == "error" for f in reader.findings)
+    # The content rules say the words as the engines would: only a sound structure can.
+    if rules is not None and flow is not None and sound and \
+            len(languages) == len(flow.languages):
         draft = Catalog(reader.root, _version(reader), flow, MappingProxyType(languages),
                         guide=guide)
-        for finding in rules(draft):
-            reader.findings.append(_with_line(reader, finding))
+        try:
+            for finding in rules(draft):
+                reader.findings.append(_with_line(reader, finding))
+        except Exception as exc:  # noqa: BLE001 - a rule's bug must not take the line down
+            reader.findings.append(Finding(
+                f"{reader.root.name}/flow.toml", None, "", "The content check could not "
+                f"finish ({type(exc).__name__}), so these files are not served.",
+                "Report this to a developer, with the prompt files."))
     errors = [f for f in reader.findings if f.severity == "error"]
     if errors or flow is None:
         return None, reader.findings

@@ -16,6 +16,7 @@ from pathlib import Path
 from types import MappingProxyType
 
 from ..errors import Finding
+from ..text.placeholders import fill
 from .flowfile import Flow
 
 AUDIO_SUFFIXES = (".mp3", ".wav")
@@ -47,6 +48,13 @@ LIST_KEYS = {("language", "words"), ("language", "greetings"), ("language", "sub
              ("language", "off_topic"), ("call", "no_input"), ("topic", "words"),
              ("red_flag", "words"), ("questions", "general"), ("questions", "personal"),
              *(("commands", k) for k in COMMAND_KEYS)}
+# The placeholders each text may use, a closed set: anything else in {braces} is an error.
+PLACEHOLDERS = {"call.option": ("label", "key"), "call.action": ("label", "key"),
+                "call.invalid_key": ("key",), "call.did_you_mean": ("label",),
+                "call.menu_intro": ("label",), "language.choose": ("key",),
+                "text.more_topics": ("word",)}
+REQUIRED_PLACEHOLDERS = {"call.option": ("label", "key"), "call.action": ("label", "key"),
+                         "language.choose": ("key",), "text.more_topics": ("word",)}
 NOT_REVIEWED = "not yet reviewed"  # what reviewed_by and reviewed say until a clinician has
 
 
@@ -122,12 +130,16 @@ class Language:
 
     def option(self, label: str, key: str) -> str:
         """A choice by its name: "Risks: press 1." (``call.option``), a sentence."""
-        said = self.call["option"].format(label=label, key=self.key_name(key))
+        said = fill(self.call["option"], {"label": label, "key": self.key_name(key)})
         return said[:1].upper() + said[1:]
 
     def action(self, label: str, key: str) -> str:
         """A choice by what it does, verb first: "To end the call, press 2." (``call.action``)."""
-        return self.call["action"].format(label=label, key=self.key_name(key))
+        return fill(self.call["action"], {"label": label, "key": self.key_name(key)})
+
+    def said(self, name: str, **values: str) -> str:
+        """The [call] text ``name`` with its placeholders filled."""
+        return fill(self.call[name], values)
 
 
 @dataclass(frozen=True)

@@ -29,13 +29,12 @@ operators in prompts/README.md:
 from __future__ import annotations
 
 import difflib
-import string
 from collections.abc import Iterator
 from pathlib import Path
 
 from ..catalog import AUDIO_SUFFIXES, CALL_KEYS, TEXT_KEYS, Catalog, Language
-from ..catalog.model import RED_FLAG_KINDS
-from ..engine.call import CallState, Speech, end_call, enter
+from ..catalog.model import PLACEHOLDERS, RED_FLAG_KINDS, REQUIRED_PLACEHOLDERS
+from ..engine.call import CallState, Node, Speech, end_call, enter
 from ..engine.texts import (
     MAX_SEGMENTS,
     MENU_SEGMENTS,
@@ -46,20 +45,15 @@ from ..engine.texts import (
 )
 from ..engine.understand import understand
 from ..errors import Finding
-from ..text import gsm, readability
+from ..text import gsm, placeholders, readability
 from ..text.matching import normalise
 from .faithfulness import faithfulness_findings
 from .provenance import review_findings
 
-# The placeholders each text may use; anything else in {braces} is a typo.
-PLACEHOLDERS = {"call.option": {"label", "key"}, "call.action": {"label", "key"},
-                "call.invalid_key": {"key"},
-                "call.did_you_mean": {"label"}, "call.menu_intro": {"label"},
-                "language.choose": {"key"}, "text.more_topics": {"word"}}
-REQUIRED_PLACEHOLDERS = {"call.option": {"label", "key"}, "call.action": {"label", "key"},
-                         "language.choose": {"key"}, "text.more_topics": {"word"}}
-
 SAY_MAX_CHARS = 4096  # Twilio's <Say> refuses longer text
+# Everything one menu or one topic says in a single answer to Twilio. Twilio refuses TwiML
+# over 64 kB; markup, voices and XML escapes stay far below that at this many characters.
+RESPONSE_MAX_CHARS = 10_000
 SPOKEN_SECONDS = 60  # one topic or other text; longer and callers lose the thread
 MENU_SECONDS = 30  # from a menu's start until its last choice is heard
 MAX_GRADE = 6.0  # Flesch-Kincaid (English)
@@ -80,6 +74,8 @@ def content_findings(catalog: Catalog) -> Iterator[Finding]:
         yield from _ending_findings(catalog, lang)
         # Menus are timed as the engine says them, which needs placeholders that work.
         yield from _spoken_findings(catalog, lang, time_menus=not placeholders)
+        if not placeholders:
+            yield from _size_findings(catalog, lang)
         yield from _reading_findings(catalog, lang)
         yield from faithfulness_findings(catalog, lang)
         yield from review_findings(catalog, lang)
@@ -121,21 +117,21 @@ def _spoken_texts(catalog: Catalog, lang: Language) -> Iterator[tuple[str, str, 
 
 
 def _placeholder_findings(catalog: Catalog, lang: Language) -> Iterator[Finding]:
+    """Placeholders are a closed set per text: ``{name}`` only, and only the names listed in
+    ``PLACEHOLDERS`` (no format spec, attribute or index: the line never runs them)."""
     for file, where, text in _texts(catalog, lang):
-        allowed = PLACEHOLDERS.get(where, set())
-        try:
-            used = {name for _, name, _, _ in string.Formatter().parse(text) if name is not None}
-        except ValueError:
-            yield Finding(file, None, where, "A { or } is not closed.",
-                          "Write placeholders as {label} or {key}; remove stray braces.")
-            continue
-        for name in sorted(used - allowed):
-            yield Finding(file, None, where, f"Unknown placeholder {{{name}}}.",
-                          f"Use only {', '.join('{' + a + '}' for a in sorted(allowed))}"
-                          if allowed else "Remove the braces: this text takes no placeholder.")
-        for name in sorted(REQUIRED_PLACEHOLDERS.get(where, set()) - used):
-            yield Finding(file, None, where, f"The placeholder {{{name}}} is missing.",
-                          f"Put {{{name}}} where the {name} should be said.")
+        allowed = PLACEHOLDERS.get(where, ())
+        may_use = (f"This text may use only {', '.join('{' + a + '}' for a in allowed)}, "
+                   "written exactly so" if allowed else "This text takes no placeholder")
+        for problem in placeholders.problems(text, allowed):
+            yield Finding(file, None, where, f"{problem} {may_use}.",
+                          f"Write {' or '.join('{' + a + '}' for a in allowed)} with nothing "
+                          "else inside the braces, or remove the braces." if allowed else
+                          "Remove the braces (write {{ or }} for a brace itself).")
+        for name in REQUIRED_PLACEHOLDERS.get(where, ()):
+            if name not in placeholders.used(text):
+                yield Finding(file, None, where, f"The placeholder {{{name}}} is missing.",
+                              f"Put {{{name}}} where the {name} should be said.")
 
 
 def _sms_findings(catalog: Catalog, lang: Language) -> Iterator[Finding]:
@@ -268,6 +264,23 @@ def _spoken_findings(catalog: Catalog, lang: Language, time_menus: bool = True
                           f"is {MENU_SECONDS}.", "Shorten the names under [menus] and the "
                           "topic labels, or call.option and the menu's intro, or offer fewer "
                           "choices (flow.toml).", severity="warning")
+
+
+def _size_findings(catalog: Catalog, lang: Language) -> Iterator[Finding]:
+    """The whole answer of each menu and each topic, as the engine says it, stays small."""
+    line, topics = _files(catalog, lang)
+    places = [(line, f"menus.{m}", Node.menu(m)) for m in catalog.flow.menus]
+    places += [(topics, f"topics.{t}", Node.topic(t)) for t in lang.topics]
+    for file, where, node in places:
+        step = enter(catalog, CallState(lang.code, str(node)))
+        said = step.say + (step.gather.prompt if step.gather is not None else ())
+        chars = sum(len(s.text) for s in said)
+        if chars > RESPONSE_MAX_CHARS:
+            yield Finding(file, None, where, f"Everything said here at once has {chars:,} "
+                          f"characters; the limit is {RESPONSE_MAX_CHARS:,} (Twilio refuses "
+                          "a larger answer, and no caller could follow it).",
+                          "Shorten the texts said here: the topic, its labels, call.option "
+                          "and the menu's intro.")
 
 
 def menu_seconds(catalog: Catalog, lang: Language) -> dict[str, float]:

@@ -21,7 +21,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 
 from ..catalog import Catalog, Language
+from ..text.digits import ascii_int
 from ..text.matching import best_matches, normalise
+from ..text.placeholders import fill
 from ..text.understanding import spoken_key
 from .outcomes import CallEnd, EventKind, Happened, KeyAction, NodeKind, TextMeOutcome
 from .red_flags import detect
@@ -118,8 +120,7 @@ class CallState:
     def from_query(cls, args: Mapping[str, str]) -> CallState:
         """Read a state from request args, tolerating anything (it came over the wire)."""
         def count(name: str) -> int:
-            value = str(args.get(name, "0"))[:2]
-            return int(value) if value.isdigit() else 0
+            return ascii_int(args.get(name, "0"), 2) or 0
 
         trail = tuple(t for t in str(args.get("trail", ""))[:200].split(",") if t)
         return cls(str(args.get("lang", ""))[:10], str(args.get("at", LANGUAGE))[:100],
@@ -236,7 +237,7 @@ def enter(catalog: Catalog, state: CallState, replay: bool = True, keys: bool = 
         return _enter_topic(catalog, lang, state, replay, keys)
     if node.kind is NodeKind.PICK:
         first = lang.topics[node.ids[0]].label
-        prompt = (Speech(lang.code, lang.call["did_you_mean"].format(label=first)),
+        prompt = (Speech(lang.code, lang.said("did_you_mean", label=first)),
                   *(Speech(lang.code, lang.option(lang.topics[t].label, str(i)))
                     for i, t in enumerate(node.ids, start=1)))
         return Step(gather=Gather(lang.code, (*prompt, *_keys(lang, keys)), state,
@@ -245,7 +246,7 @@ def enter(catalog: Catalog, state: CallState, replay: bool = True, keys: bool = 
     if menu.id == catalog.flow.main_menu:
         intro = _say(lang, "main_menu_intro")
     else:
-        intro = Speech(lang.code, lang.call["menu_intro"].format(label=lang.menus[menu.id]))
+        intro = Speech(lang.code, lang.said("menu_intro", label=lang.menus[menu.id]))
     offers = tuple(Speech(lang.code, lang.option(_label(lang, o.menu, o.topic), o.key))
                    for o in menu.options)
     # The keys that work everywhere are said once, at the main menu (help and repeat;
@@ -312,7 +313,7 @@ def _valid(catalog: Catalog, state: CallState) -> CallState:
 
 def _language_choice(catalog: Catalog, state: CallState) -> Gather:
     default = catalog.language(None)
-    prompt = tuple(Speech(code, catalog.languages[code].choose.format(key=str(i)),
+    prompt = tuple(Speech(code, fill(catalog.languages[code].choose, {"key": str(i)}),
                           "language.choose")
                    for i, code in enumerate(catalog.flow.languages, start=1))
     hints = tuple(w for code in catalog.flow.languages for w in catalog.languages[code].words)
@@ -322,9 +323,9 @@ def _language_choice(catalog: Catalog, state: CallState) -> Gather:
 def _answer_language(catalog: Catalog, state: CallState, given: CallerInput) -> Step:
     codes = catalog.flow.languages
     chosen = None
-    key = given.digits.strip()[:1]
-    if key.isdigit() and 1 <= int(key) <= len(codes):
-        chosen = codes[int(key) - 1]
+    key = ascii_int(given.digits.strip()[:1], 1)
+    if key is not None and 1 <= key <= len(codes):
+        chosen = codes[key - 1]
     elif given.speech.strip():
         flag = detect(catalog, given.speech, None)
         if flag is not None:  # said before any menu, in the language it was said in
@@ -392,7 +393,7 @@ def _press(catalog: Catalog, lang: Language, state: CallState, key: str) -> Step
     if target is not None:
         return _go(catalog, lang, state, target)
     missed = replace(state, misses=min(state.misses + 1, MAX_MISSES), silences=0)
-    sorry = Speech(lang.code, lang.call["invalid_key"].format(key=lang.key_name(key)))
+    sorry = Speech(lang.code, lang.said("invalid_key", key=lang.key_name(key)))
     extra = (_say(lang, "help"),) if missed.misses >= 3 else ()
     step = _with_prefix(enter(catalog, missed, replay=False, keys=True), (sorry, *extra))
     return _noting(step, Happened(EventKind.INVALID_KEY, lang.code))
@@ -406,8 +407,9 @@ def _target_of_key(catalog: Catalog, state: CallState, key: str) -> Node | KeyAc
             TOPIC_TEXT: KeyAction.TEXT, TOPIC_END: KeyAction.END}
         return after_topic.get(key)
     if node.kind is NodeKind.PICK:
-        if key.isdigit() and 0 < int(key) <= len(node.ids):
-            return Node.topic(node.ids[int(key) - 1])
+        picked = ascii_int(key, 1)
+        if picked is not None and 0 < picked <= len(node.ids):
+            return Node.topic(node.ids[picked - 1])
         return None
     option = catalog.flow.menus[node.id].option_for(key)
     if option is None:

@@ -22,6 +22,9 @@ LOOP_REPEATS = 3
 LOOP_SILENCE = timedelta(hours=1)
 REPLY, REPEAT, MUTED = Verdict.REPLY, Verdict.REPEAT, Verdict.MUTED
 LIMIT, OPTED_OUT = Verdict.LIMIT, Verdict.OPTED_OUT
+# A window starting this far in the future means the clock went back: a new window. Less
+# is the ordinary skew of requests counted at once (each took its time a moment apart).
+CLOCK_SLACK = timedelta(minutes=5)
 
 
 @dataclass(frozen=True)
@@ -63,7 +66,7 @@ def use_allowance(row: Allowance, limit: int, per: timedelta, now: datetime
                   ) -> tuple[Allowance, bool]:
     """One more use of a per-number allowance of ``limit`` per ``per`` (a fixed window)."""
     start = _aware(row.window_start)
-    if start is None or now - start >= per or start > now:
+    if start is None or now - start >= per or start > now + CLOCK_SLACK:
         row = Allowance(now, 0)
     if row.used >= limit:
         return row, False
@@ -98,15 +101,13 @@ def admit(texter: Texter | None, guard: Guard, allowance: Allowance, digest: str
     return guard, allowance, REPLY if allowed else LIMIT
 
 
-def latest_counts(stored: tuple[Guard, Allowance],
-                  mine: tuple[Guard, Allowance] | None) -> tuple[Guard, Allowance]:
-    """The newer of the database's counts and this process's own not-yet-written ones:
-    another instance may have written newer ones since."""
-    if mine is None:
-        return stored
-    (stored_guard, stored_allowance), (my_guard, my_allowance) = stored, mine
-    epoch = datetime.min.replace(tzinfo=UTC)
-    guard = max(stored_guard, my_guard, key=lambda g: _aware(g.last_at) or epoch)
-    allowance = max(stored_allowance, my_allowance,
-                    key=lambda a: (_aware(a.window_start) or epoch, a.used))
-    return guard, allowance
+def verdict_of(repeats: int, muted_until: datetime | None, used: int, limit: int,
+               now: datetime) -> Verdict:
+    """The verdict ``admit`` gives, from the counts it leaves behind (the store counts them
+    in one SQL statement and reads them back): MUTED, REPEAT, else REPLY within the limit."""
+    muted = _aware(muted_until)
+    if muted is not None and now < muted:
+        return MUTED
+    if repeats > 1:
+        return REPEAT
+    return REPLY if used <= limit else LIMIT

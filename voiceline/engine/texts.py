@@ -13,7 +13,9 @@ from dataclasses import dataclass
 
 from ..catalog import Catalog, Language
 from ..text import gsm
+from ..text.digits import ascii_int
 from ..text.matching import normalise
+from ..text.placeholders import fill
 from .guards import Texter
 from .outcomes import Answered, EventKind, Happened
 from .red_flags import detect
@@ -124,8 +126,8 @@ def answer_text(catalog: Catalog, texter: Texter | None, body: str,
     page = page_asked(words)
     if page is not None:
         return TextAnswer(compose_menu(catalog, lang, page=page), code, Answered.MENU)
-    if words.isdigit():
-        number = int(words)
+    number = ascii_int(words)
+    if number is not None:
         if 1 <= number <= len(catalog.flow.topics):
             topic_id = catalog.flow.topics[number - 1]
             return TextAnswer(compose_topic(lang, topic_id), code, Answered.TOPIC, topic_id)
@@ -239,7 +241,7 @@ def menu_pages(catalog: Catalog, lang: Language, first_line: str = "") -> list[s
         take = len(numbered) - start
         while True:
             left = start + take < len(numbered)
-            more = [lang.text["more_topics"].format(word=more_word(len(pages) + 2))] \
+            more = [fill(lang.text["more_topics"], {"word": more_word(len(pages) + 2)})] \
                 if left else []
             page = "\n".join([*head, *numbered[start:start + take], *more,
                               lang.text["menu_footer"]])

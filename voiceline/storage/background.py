@@ -1,7 +1,7 @@
 """Writing to the database behind the webhooks' backs: a queue and a thread per process.
 
 A webhook must never wait for the disk, nor fail because the database does, for things
-that can be a moment late: usage events, and the counters of the SMS abuse guards.
+that can be a moment late: usage events.
 ``BackgroundWriter.put`` only puts an item on a bounded queue; a thread of this process
 (started lazily, so it works after gunicorn forks its workers) waits ``LINGER`` for more,
 then hands a whole batch to ``write_batch``: one commit per batch, not one per webhook.

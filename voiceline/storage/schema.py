@@ -3,6 +3,8 @@
 The migrations (``migrations/``) create and change these tables; ``metadata`` is what
 they compare against. No table holds a phone number or a message body: numbers are keyed
 hashes (``number_key``), texts are short keyed digests, events have no caller identity.
+The key of those hashes is never stored here (``VOICELINE_HASH_SECRET``), so a dump alone
+cannot be searched for a number or a text.
 """
 
 from __future__ import annotations
@@ -21,12 +23,6 @@ texters = sa.Table(
     sa.Column("opt_version", sa.Integer, nullable=False, default=0, server_default="0"),
 )
 
-line_secrets = sa.Table(
-    "line_secrets", metadata,
-    sa.Column("name", sa.String(64), primary_key=True),
-    sa.Column("value", sa.String(128), nullable=False),
-)
-
 allowances = sa.Table(
     "allowances", metadata,
     sa.Column("number_key", sa.String(64), primary_key=True),
@@ -42,6 +38,24 @@ text_guard = sa.Table(
     sa.Column("repeats", sa.Integer, nullable=False, default=0),
     sa.Column("last_at", sa.DateTime(timezone=True), nullable=True),
     sa.Column("muted_until", sa.DateTime(timezone=True), nullable=True),
+    # The hourly reply allowance, in the same row: one statement per text counts both.
+    sa.Column("window_start", sa.DateTime(timezone=True), nullable=True),
+    sa.Column("used", sa.Integer, nullable=False, default=0, server_default="0"),
+)
+
+# STOP, START and HELP already handled, by a keyed hash of their MessageSid: a replayed
+# request (same MessageSid, same signature) changes nothing.
+handled_messages = sa.Table(
+    "handled_messages", metadata,
+    sa.Column("message_key", sa.String(64), primary_key=True),
+    sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+)
+
+# /healthz writes here: a store that can be read but not written is not healthy.
+health_probe = sa.Table(
+    "health_probe", metadata,
+    sa.Column("name", sa.String(16), primary_key=True),
+    sa.Column("at", sa.DateTime(timezone=True), nullable=False),
 )
 
 events = sa.Table(

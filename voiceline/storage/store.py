@@ -1,19 +1,26 @@
 """The store: what the line remembers per phone number, keyed by a hash, on any instance.
 
 A phone number never reaches the database: ``number_key`` turns it into an HMAC-SHA256
-with a secret setting. Per number the line keeps the opt-out and language (``texters``),
-how many texts it sent in the current hour (``allowances``) and a loop guard
-(``text_guard``: a short keyed digest of the last text, never the text). The rules that
-decide with them are in ``guards``.
+with ``VOICELINE_HASH_SECRET``, which is never stored here, so a dump alone cannot be
+searched for a number. Per number the line keeps the opt-out and language (``texters``)
+and, in one row (``text_guard``), a loop guard (a short digest of the last text, keyed by
+the secret and the number, never the text) and how many replies it sent this hour. The
+rules that decide with them are in ``guards``.
 
 ``SqlStore`` runs on SQLite or PostgreSQL through SQLAlchemy Core (engine set-up in
 ``sql``). Opt-outs and languages change with the number's row locked (PostgreSQL:
 ``SELECT ... FOR UPDATE``; SQLite: ``BEGIN IMMEDIATE``) and are committed durably before
 any reply, so concurrent webhooks for one number apply one after the other and the last
-committed wins whole. A text's admission is one read; its new loop-guard and allowance
-counts are written in the background (``DeferredCounts``). ``MemoryStore`` is the
-in-memory fake with the same interface, for tests. The schema is made by the migrations
-(``voiceline db upgrade``); a SQLite database is upgraded when the app starts.
+committed wins whole. A STOP, START or HELP is remembered by its MessageSid in the same
+transaction: a replay changes nothing. A text's admission reads the opt-out, then counts
+the loop guard and the hourly allowance in one ``INSERT ... ON CONFLICT DO UPDATE ...
+RETURNING`` statement: exact at any concurrency, across workers and instances. Every
+operation gives up after ``sql.STORE_SECONDS``. A SQLite file deleted or replaced while
+the line runs is noticed (never silently made anew and empty).
+
+``MemoryStore`` is the in-memory fake with the same interface, for tests. The schema is
+made by the migrations (``voiceline db upgrade``); a SQLite database is upgraded when the
+app starts.
 """
 
 from __future__ import annotations
@@ -22,48 +29,52 @@ import functools
 import hashlib
 import hmac
 import logging
+import os
 import re
-import secrets
 import threading
-import time
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
 from ..engine.guards import (
+    CLOCK_SLACK,
+    LOOP_REPEATS,
+    LOOP_SILENCE,
+    LOOP_WINDOW,
     OPTED_OUT,
     Admission,
     Allowance,
     Guard,
     Texter,
     admit,
-    latest_counts,
     use_allowance,
+    verdict_of,
 )
 from ..errors import StoreError
-from .background import BackgroundWriter
 from .events import EventLog, MemoryEventLog, SqlEventLog
-from .schema import allowances, line_secrets, metadata, operators, text_guard, texters
-from .sql import STORE_ERRORS, Transaction, make_engine
+from .schema import handled_messages, metadata, operators, texters
+from .sql import STORE_SECONDS, Transaction, make_engine, within
 
 log = logging.getLogger(__name__)
 SMS_REPLY = "sms_reply"  # the allowance of replies to texts (per number, per hour)
-RECENT_SECONDS = 10.0  # how long a process trusts its own counts over the database's
+T = TypeVar("T")
 
 
 class Store(Protocol):
     """Everything the line asks of its memory; ``SqlStore`` and ``MemoryStore`` have it."""
 
-    def texter(self, key: str) -> Texter | None: ...
+    def texter(self, key: str, seconds: float = STORE_SECONDS) -> Texter | None: ...
     def admit_text(self, key: str, digest: str | None, limit: int, per: timedelta
                    ) -> Admission: ...
-    def set_opted_out(self, key: str, opted_out: bool) -> int: ...
+    def set_opted_out(self, key: str, opted_out: bool, message: str | None = None
+                      ) -> int | None: ...
+    def claim_message(self, message: str) -> bool: ...
     def set_language(self, key: str, language: str) -> None: ...
     def take(self, key: str, kind: str, limit: int, per: timedelta) -> bool: ...
-    def hash_secret(self) -> str: ...
-    def ping(self) -> None: ...
+    def ping(self, seconds: float = STORE_SECONDS) -> None: ...
     def upgrade(self) -> bool: ...
     def describe(self) -> str: ...
     def event_log(self, retention_days: int) -> EventLog: ...
@@ -82,9 +93,17 @@ def number_key(secret: str, number: str) -> str:
     return hmac.new(secret.encode(), plain.encode(), hashlib.sha256).hexdigest()
 
 
-def text_digest(secret: str, body: str) -> str:
-    """A short keyed digest that tells identical texts apart without keeping them."""
-    return hmac.new(secret.encode(), b"text:" + body.encode(), hashlib.sha256).hexdigest()[:16]
+def text_digest(secret: str, body: str, key: str = "") -> str:
+    """A short digest that tells one number's identical texts apart without keeping them;
+    keyed by the secret and the number, so the same text from two numbers differs."""
+    return hmac.new(secret.encode(), f"text:{key}:".encode() + body.encode(),
+                    hashlib.sha256).hexdigest()[:16]
+
+
+def message_key(secret: str, message_sid: str) -> str:
+    """The keyed hash under which a handled MessageSid is remembered."""
+    return hmac.new(secret.encode(), b"message:" + message_sid.encode(),
+                    hashlib.sha256).hexdigest()
 
 
 def _now() -> datetime:
@@ -100,9 +119,10 @@ class SqlStore:
         self.url = url
         self.engine = make_engine(url)
         self._variants: dict[tuple[int, bool, bool], sa.Engine] = {}
-        self._secret: str | None = None
-        self._recent: dict[str, tuple[float, Guard, Allowance]] = {}
-        self.counts = DeferredCounts(self)
+        database = self.engine.url.database if self.dialect == "sqlite" else None
+        self._file = os.path.abspath(database) if database and database != ":memory:" \
+            else None
+        self._identity: tuple[int, int] | None = None
 
     @property
     def dialect(self) -> str:
@@ -113,6 +133,7 @@ class SqlStore:
         from .migrations import upgrade
 
         upgrade(self.engine)
+        self._identity = None  # the file exists now; it is the one to keep using
         return True
 
     def is_current(self) -> bool:
@@ -129,12 +150,9 @@ class SqlStore:
         return SqlEventLog(self.engine, retention_days=retention_days)
 
     def flush(self, timeout: float = 5.0) -> bool:
-        """Wait until the guards' deferred counts are written."""
-        return self.counts.flush(timeout)
+        return True  # nothing waits: every count is written by the text that made it
 
     def close(self) -> None:
-        """Write what is waiting and close the database connections."""
-        self.counts.flush(timeout=5)
         self.engine.dispose()
 
     def operator_hash(self, name: str) -> str | None:
@@ -158,89 +176,132 @@ class SqlStore:
             return list(conn.execute(sa.select(operators.c.name).order_by(operators.c.name))
                         .scalars())
 
-    def texter(self, key: str) -> Texter | None:
-        with self._transaction("read a texter") as conn:
-            row = conn.execute(SELECT_TEXTER, {"k_number_key": key}).first()
-        return Texter(bool(row.opted_out), row.language) if row else None
+    # ------------------------------------------------------------------- per number
+
+    def texter(self, key: str, seconds: float = STORE_SECONDS) -> Texter | None:
+        def read() -> Texter | None:
+            with self._transaction("read a texter", reading=True) as conn:
+                row = conn.execute(SELECT_TEXTER, {"k_number_key": key}).first()
+            return Texter(bool(row.opted_out), row.language) if row else None
+        return self._within("read a texter", read, seconds, writing=False)
 
     def admit_text(self, key: str, digest: str | None, limit: int, per: timedelta
                    ) -> Admission:
-        """One read per text (opt-out, loop guard, hourly allowance); the new counts are
-        written in the background (``DeferredCounts``), the opt-out is never guessed."""
-        with self._transaction("read a texter", reading=True) as conn:
-            row = conn.execute(SELECT_ADMISSION, {"k_number_key": key}).one()
-        texter = Texter(bool(row.opted_out), row.language) if row.opted_out is not None else None
+        """The opt-out read, then the loop guard and the hourly allowance counted in one
+        statement; the verdict comes from the counts as they are after it."""
+        texter = self.texter(key)
         if texter is not None and texter.opted_out:
             return Admission(texter, OPTED_OUT)
-        stored = (Guard(row.digest or "", row.repeats or 0, row.last_at, row.muted_until),
-                  Allowance(row.window_start, row.used or 0))
-        guard, allowance = latest_counts(stored, self._recent_counts(key))
-        guard, allowance, verdict = admit(texter, guard, allowance, digest, limit, per, _now())
-        self._remember(key, guard, allowance)
-        self.counts.put((key, guard, allowance))
-        return Admission(texter, verdict)
+        now = _now()
+        values = {"key": key, "now": now, "per_cutoff": now - per,
+                  "clock_back": now + CLOCK_SLACK}
+        if digest is not None:
+            values |= {"digest": digest, "window_cutoff": now - LOOP_WINDOW,
+                       "silence_until": now + LOOP_SILENCE, "loop_repeats": LOOP_REPEATS}
 
-    def _recent_counts(self, key: str) -> tuple[Guard, Allowance] | None:
-        entry = self._recent.get(key)
-        if entry is None or entry[0] < time.monotonic():
-            return None
-        return entry[1], entry[2]
+        def count():
+            with self._transaction("count a text", durable=False) as conn:
+                return conn.execute(_admission_statement(self.dialect, digest is not None),
+                                    values).one()
+        row = self._within("count a text", count)
+        return Admission(texter, verdict_of(row.repeats, row.muted_until, row.used, limit, now))
 
-    def _remember(self, key: str, guard: Guard, allowance: Allowance) -> None:
-        now = time.monotonic()
-        if len(self._recent) >= 10_000:  # a flood of numbers: keep only the fresh ones
-            # list(): a copy taken at once, safe beside threads of the development server
-            self._recent = {k: e for k, e in list(self._recent.items()) if e[0] >= now}
-        self._recent[key] = (now + RECENT_SECONDS, guard, allowance)
+    def set_opted_out(self, key: str, opted_out: bool, message: str | None = None
+                      ) -> int | None:
+        """Record an opt-out (or opt-in); returns the change's number (last one highest),
+        or None when ``message`` (a MessageSid's key) was handled before: a replay."""
+        def record() -> int | None:
+            with self._transaction("record an opt-out") as conn:
+                if message is not None and not self._claim(conn, message):
+                    return None
+                row = self._locked(conn, texters, {"number_key": key},
+                                   {"opted_out": False, "updated_at": _now(), "opt_version": 0})
+                version: int = row.opt_version + 1
+                _update(conn, texters, {"number_key": key}, opted_out=opted_out,
+                        opt_version=version, updated_at=_now())
+            return version
+        return self._within("record an opt-out", record)
 
-    def set_opted_out(self, key: str, opted_out: bool) -> int:
-        """Record an opt-out (or opt-in); returns the change's number (last one highest)."""
-        with self._transaction("record an opt-out") as conn:
-            row = self._locked(conn, texters, {"number_key": key},
-                               {"opted_out": False, "updated_at": _now(), "opt_version": 0})
-            version = row.opt_version + 1
-            _update(conn, texters, {"number_key": key}, opted_out=opted_out,
-                    opt_version=version, updated_at=_now())
-        return version
+    def claim_message(self, message: str) -> bool:
+        """True the first time ``message`` (a MessageSid's key) is seen, False on a replay."""
+        def claim() -> bool:
+            with self._transaction("remember a message", durable=False) as conn:
+                return self._claim(conn, message)
+        return self._within("remember a message", claim)
 
     def set_language(self, key: str, language: str) -> None:
-        with self._transaction("record a language") as conn:
-            self._locked(conn, texters, {"number_key": key},
-                         {"opted_out": False, "updated_at": _now(), "opt_version": 0})
-            _update(conn, texters, {"number_key": key}, language=language,
-                    updated_at=_now())
+        def record() -> None:
+            with self._transaction("record a language") as conn:
+                self._locked(conn, texters, {"number_key": key},
+                             {"opted_out": False, "updated_at": _now(), "opt_version": 0})
+                _update(conn, texters, {"number_key": key}, language=language,
+                        updated_at=_now())
+        self._within("record a language", record)
 
     def take(self, key: str, kind: str, limit: int, per: timedelta) -> bool:
-        """Use one of a number's ``limit`` per ``per``; False when none is left."""
-        where = {"number_key": key, "kind": kind}
-        with self._transaction("count a text", durable=False) as conn:
-            row = self._locked(conn, allowances, where, {"used": 0})
-            new, allowed = use_allowance(Allowance(row.window_start, row.used), limit, per,
-                                         _now())
-            _update(conn, allowances, where, window_start=new.window_start, used=new.used)
-        return allowed
+        """Use one of a number's ``limit`` per ``per``; False when none is left. One
+        statement: exact however many take at once."""
+        now = _now()
 
-    def hash_secret(self) -> str:
-        """A secret generated once and kept in the database, used when none is configured."""
-        if self._secret is None:
-            with self._transaction("read the hash secret") as conn:
-                self._locked(conn, line_secrets, {"name": "hash"},
-                             {"value": secrets.token_hex(32)})
-                self._secret = conn.execute(sa.select(line_secrets.c.value).where(
-                    line_secrets.c.name == "hash")).scalar_one()
-        return self._secret
+        def count() -> int:
+            with self._transaction("count a text", durable=False) as conn:
+                used: int = conn.execute(_take_statement(self.dialect), {
+                    "key": key, "kind": kind, "now": now, "per_cutoff": now - per,
+                    "clock_back": now + CLOCK_SLACK}).scalar_one()
+            return used
+        return self._within("count a text", count) <= limit
 
-    def ping(self) -> None:
-        """Raise StoreError unless the database answers ``SELECT 1`` (for /healthz). On the
-        raw connection: a transaction here would BEGIN IMMEDIATE (take SQLite's write lock)."""
-        try:
-            connection = self.engine.raw_connection()
+    def ping(self, seconds: float = STORE_SECONDS) -> None:
+        """Raise StoreError unless the database takes a durable write (for /healthz): a
+        database that can be read but not written loses opt-outs."""
+        def probe() -> None:
+            with self._transaction("write to the database") as conn:
+                conn.execute(_upsert_statement(self.dialect, "health_probe", ("name",),
+                                               ("at",)), {"v_name": "healthz", "v_at": _now()})
+        self._within("write to the database", probe, seconds)
+
+    # ------------------------------------------------------------------- machinery
+
+    def _within(self, doing: str, work: Callable[[], T], seconds: float = STORE_SECONDS,
+                writing: bool = True) -> T:
+        self._check_file()
+        if self._file is None or not writing:
+            return within(seconds, doing, work)
+        lock = _writers_of(self._file)
+
+        def one_writer_at_a_time() -> T:
+            # SQLite lets one writer in at a time and wakes waiters late: this process's
+            # threads queue here, fairly, and only processes meet at SQLite's lock.
+            if not lock.acquire(timeout=seconds):
+                raise StoreError(f"could not {doing}: the database is busy")
             try:
-                connection.cursor().execute("SELECT 1")
+                return work()
             finally:
-                connection.close()
-        except (*STORE_ERRORS, self.engine.dialect.loaded_dbapi.Error) as exc:
-            raise StoreError(f"could not reach the database: {type(exc).__name__}") from None
+                lock.release()
+        return within(seconds, doing, one_writer_at_a_time)
+
+    def _check_file(self) -> None:
+        """A SQLite file deleted or replaced under the running line: refuse, never write
+        on into the old file (lost at the next start) or a new empty one."""
+        if self._file is None:
+            return
+        try:
+            found = os.stat(self._file)
+        except OSError:
+            raise StoreError("the SQLite database file is missing (deleted while the line "
+                             "ran?); restore it and restart the line") from None
+        identity = (found.st_dev, found.st_ino)
+        if self._identity is None:
+            self._identity = identity
+        elif identity != self._identity:
+            raise StoreError("the SQLite database file was replaced while the line ran; "
+                             "restart the line to use the new one")
+
+    def _claim(self, conn: sa.Connection, message: str) -> bool:
+        insert = (postgresql.insert if self.dialect == "postgresql" else sqlite.insert)(
+            handled_messages).values(message_key=sa.bindparam("m"), at=sa.bindparam("at"))
+        claimed = insert.on_conflict_do_nothing().returning(handled_messages.c.message_key)
+        return conn.execute(claimed, {"m": message, "at": _now()}).first() is not None
 
     def _transaction(self, doing: str, durable: bool = True, reading: bool = False):
         """A transaction; ``durable=False`` for counters a crash may lose (never an opt-out),
@@ -261,8 +322,17 @@ class SqlStore:
         return conn.execute(select, {f"k_{name}": value for name, value in key.items()}).one()
 
 
+_WRITERS: dict[str, threading.Lock] = {}
+_WRITERS_LOCK = threading.Lock()
+
+
+def _writers_of(path: str) -> threading.Lock:
+    with _WRITERS_LOCK:
+        return _WRITERS.setdefault(path, threading.Lock())
+
+
 # Statements are built once and run with parameters: building one costs more than running
-# it on SQLite, and a text runs seven of them.
+# it on SQLite.
 
 def _where_key(table: sa.Table, names: tuple[str, ...]):
     return sa.and_(*(table.c[name] == sa.bindparam(f"k_{name}") for name in names))
@@ -271,17 +341,63 @@ def _where_key(table: sa.Table, names: tuple[str, ...]):
 SELECT_TEXTER = sa.select(texters.c.opted_out, texters.c.language).where(
     _where_key(texters, ("number_key",)))
 
-_asked = sa.select(sa.bindparam("k_number_key", type_=sa.String).label("number_key")).subquery()
-# Everything a text's admission reads, in one statement (a row of NULLs for a new number).
-SELECT_ADMISSION = sa.select(
-    texters.c.opted_out, texters.c.language, text_guard.c.digest, text_guard.c.repeats,
-    text_guard.c.last_at, text_guard.c.muted_until, allowances.c.window_start,
-    allowances.c.used,
-).select_from(
-    _asked.outerjoin(texters, texters.c.number_key == _asked.c.number_key)
-    .outerjoin(text_guard, text_guard.c.number_key == _asked.c.number_key)
-    .outerjoin(allowances, sa.and_(allowances.c.number_key == _asked.c.number_key,
-                                   allowances.c.kind == SMS_REPLY)))
+_MOMENTS = ("now", "per_cutoff", "window_cutoff", "silence_until", "clock_back")
+_EXPIRED = ("(g.window_start IS NULL OR g.window_start <= :per_cutoff "
+            "OR g.window_start > :clock_back)")
+_SAME = "(g.digest = :digest AND COALESCE(g.last_at > :window_cutoff, FALSE))"
+_MUTED = "COALESCE(g.muted_until > :now, FALSE)"
+
+
+@functools.cache
+def _admission_statement(dialect: str, guarded: bool):
+    """One text counted: the loop guard (when ``guarded``) and the hourly allowance, as
+    ``guards.admit`` counts them, in one upsert that returns the new counts. Every SET
+    expression sees the row as it was before, under the row's lock."""
+    if guarded:
+        text = f"""
+        INSERT INTO text_guard AS g (number_key, digest, repeats, last_at, muted_until,
+                                     window_start, used)
+        VALUES (:key, :digest, 1, :now, NULL, :now, 1)
+        ON CONFLICT (number_key) DO UPDATE SET
+          digest = :digest,
+          repeats = CASE WHEN {_SAME} THEN g.repeats + 1 ELSE 1 END,
+          last_at = :now,
+          muted_until = CASE WHEN {_MUTED} AND {_SAME} THEN :silence_until
+                             WHEN {_MUTED} THEN g.muted_until
+                             WHEN {_SAME} AND g.repeats + 1 >= :loop_repeats THEN :silence_until
+                             ELSE NULL END,
+          window_start = CASE WHEN {_EXPIRED} THEN :now ELSE g.window_start END,
+          used = CASE WHEN {_EXPIRED} THEN 0 ELSE g.used END
+                 + CASE WHEN {_MUTED} OR {_SAME} THEN 0 ELSE 1 END
+        RETURNING repeats, muted_until, used"""
+    else:  # START, or a line without the loop guard: the allowance only
+        text = f"""
+        INSERT INTO text_guard AS g (number_key, digest, repeats, window_start, used)
+        VALUES (:key, '', 0, :now, 1)
+        ON CONFLICT (number_key) DO UPDATE SET
+          window_start = CASE WHEN {_EXPIRED} THEN :now ELSE g.window_start END,
+          used = CASE WHEN {_EXPIRED} THEN 1 ELSE g.used + 1 END
+        RETURNING 1 AS repeats, muted_until, used"""
+    moment = sa.DateTime(timezone=True)
+    names = [n for n in _MOMENTS if f":{n}" in text]
+    return sa.text(text).bindparams(*(sa.bindparam(n, type_=moment) for n in names)).columns(
+        sa.column("repeats", sa.Integer), sa.column("muted_until", moment),
+        sa.column("used", sa.Integer))
+
+
+@functools.cache
+def _take_statement(dialect: str):
+    """One use of an allowance (``take``), counted in one upsert returning the count."""
+    moment = sa.DateTime(timezone=True)
+    expired = _EXPIRED.replace("g.", "a.")
+    return sa.text(f"""
+        INSERT INTO allowances AS a (number_key, kind, window_start, used)
+        VALUES (:key, :kind, :now, 1)
+        ON CONFLICT (number_key, kind) DO UPDATE SET
+          window_start = CASE WHEN {expired} THEN :now ELSE a.window_start END,
+          used = CASE WHEN {expired} THEN 1 ELSE a.used + 1 END
+        RETURNING used""").bindparams(*(sa.bindparam(name, type_=moment)
+                                        for name in ("now", "per_cutoff", "clock_back")))
 
 
 @functools.cache
@@ -292,37 +408,6 @@ def _upsert_statement(dialect: str, table_name: str, key: tuple[str, ...],
         {name: sa.bindparam(f"v_{name}") for name in (*key, *names)})
     return insert.on_conflict_do_update(index_elements=list(key),
                                         set_={name: insert.excluded[name] for name in names})
-
-
-class DeferredCounts(BackgroundWriter):
-    """The SMS guards' new counts (loop guard, hourly replies), written off the hot path.
-
-    A text's admission reads the counts and decides at once; the new counts are written by
-    a background thread within about a second (``background.LINGER``), the latest per
-    number winning. Until then this process remembers them itself (``SqlStore._recent``),
-    so its own next text from that number sees them; another instance sees them once
-    written. Opt-outs are never deferred: they are committed before any reply.
-    """
-
-    what = "SMS guard counts"
-
-    def __init__(self, store: SqlStore):
-        self.store = store
-        super().__init__()
-
-    def write_batch(self, batch: list[tuple[str, Guard, Allowance]]) -> None:
-        latest = {key: (guard, allowance) for key, guard, allowance in batch}
-        dialect = self.store.dialect
-        guards = [{"v_number_key": key, "v_digest": g.digest, "v_repeats": g.repeats,
-                   "v_last_at": g.last_at, "v_muted_until": g.muted_until}
-                  for key, (g, _) in latest.items()]
-        counts = [{"v_number_key": key, "v_kind": SMS_REPLY, "v_window_start": a.window_start,
-                   "v_used": a.used} for key, (_, a) in latest.items()]
-        with self.store._transaction("write SMS guard counts", durable=False) as conn:
-            conn.execute(_upsert_statement(dialect, "text_guard", ("number_key",), (
-                "digest", "repeats", "last_at", "muted_until")), guards)
-            conn.execute(_upsert_statement(dialect, "allowances", ("number_key", "kind"),
-                                           ("window_start", "used")), counts)
 
 
 @functools.cache
@@ -358,22 +443,28 @@ class MemoryStore:
         self.allowances: dict[tuple[str, str], Allowance] = {}
         self.guards: dict[str, Guard] = {}
         self.versions: dict[str, int] = {}
+        self.handled: set[str] = set()
         self.broken = False
         self.operators: dict[str, str] = {}
-        self._secret = secrets.token_hex(32)
+        self.unwritable = False  # reads work, writes fail (a read-only database)
         self._lock = threading.Lock()
 
     def _check(self) -> None:
         if self.broken:
             raise StoreError("the memory store is broken on purpose")
 
-    def texter(self, key: str) -> Texter | None:
+    def _check_write(self) -> None:
+        self._check()
+        if self.unwritable:
+            raise StoreError("the memory store is read-only on purpose")
+
+    def texter(self, key: str, seconds: float = STORE_SECONDS) -> Texter | None:
         self._check()
         return self.rows.get(key)
 
     def admit_text(self, key: str, digest: str | None, limit: int, per: timedelta
                    ) -> Admission:
-        self._check()
+        self._check_write()
         with self._lock:
             texter = self.rows.get(key)
             guard, allowance, verdict = admit(
@@ -384,33 +475,41 @@ class MemoryStore:
                 self.guards[key], self.allowances[(key, SMS_REPLY)] = guard, allowance
             return Admission(texter, verdict)
 
-    def set_opted_out(self, key: str, opted_out: bool) -> int:
-        self._check()
+    def set_opted_out(self, key: str, opted_out: bool, message: str | None = None
+                      ) -> int | None:
+        self._check_write()
         with self._lock:
+            if message is not None:
+                if message in self.handled:
+                    return None
+                self.handled.add(message)
             old = self.rows.get(key, Texter())
             self.rows[key] = Texter(opted_out, old.language)
             self.versions[key] = self.versions.get(key, 0) + 1
             return self.versions[key]
 
+    def claim_message(self, message: str) -> bool:
+        self._check_write()
+        with self._lock:
+            first = message not in self.handled
+            self.handled.add(message)
+            return first
+
     def set_language(self, key: str, language: str) -> None:
-        self._check()
+        self._check_write()
         with self._lock:
             old = self.rows.get(key, Texter())
             self.rows[key] = Texter(old.opted_out, language)
 
     def take(self, key: str, kind: str, limit: int, per: timedelta) -> bool:
-        self._check()
+        self._check_write()
         with self._lock:
             row = self.allowances.get((key, kind), Allowance())
             self.allowances[(key, kind)], allowed = use_allowance(row, limit, per, _now())
             return allowed
 
-    def hash_secret(self) -> str:
-        self._check()
-        return self._secret
-
-    def ping(self) -> None:
-        self._check()
+    def ping(self, seconds: float = STORE_SECONDS) -> None:
+        self._check_write()
 
     def upgrade(self) -> bool:
         return False  # nothing to create: the memory store has no schema

@@ -14,6 +14,7 @@ from __future__ import annotations
 import urllib.error
 import urllib.parse
 import urllib.request
+import uuid
 import xml.etree.ElementTree as ET
 from collections import deque
 from dataclasses import dataclass, field
@@ -240,8 +241,10 @@ class SimulatedTexter:
         self.sent = 0
 
     def send(self, body: str, **extra: str) -> str | None:
+        """Text ``body`` as a new message (its own MessageSid, as Twilio gives each)."""
         self.sent += 1
-        params = {"MessageSid": f"SM{self.sent:032d}", "SmsSid": f"SM{self.sent:032d}",
+        sid = "SM" + uuid.uuid4().hex
+        params = {"MessageSid": sid, "SmsSid": sid,
                   "AccountSid": ACCOUNT_SID, "From": self.number, "To": self.line,
                   "Body": body, "NumMedia": "0", "NumSegments": "1", "ApiVersion": "2010-04-01",
                   **extra}

@@ -11,6 +11,8 @@ simulator's); without it the operator area has no phone.
 from __future__ import annotations
 
 import os
+import secrets
+from pathlib import Path
 from typing import Any
 
 from flask import Flask
@@ -21,6 +23,7 @@ from ..catalog.holder import CatalogHolder
 from ..checks import load_checked
 from ..storage import open_store
 from ..storage.events import EventLog
+from ..storage.pending import PendingOptOuts
 from ..storage.store import Store
 from . import audio, dashboard, fallback, health, observability, operator, sms, voice
 from . import phone as phone_page
@@ -49,12 +52,18 @@ def create_app(test_config: dict[str, Any] | None = None, *, store: Store | None
     config = app.config
     app.extensions[EXTENSION] = Services(
         catalogs=catalogs, store=store, events=events, limits=limits or _limits(app),
-        hash_secret=config.get("VOICELINE_HASH_SECRET") or None,
+        hash_secret=_hash_secret(app),
         make_sms_client=(lambda: sms_client) if sms_client is not None else
         (lambda: twilio_client(config)),
+        # Named after the database, so every worker of every instance shares the file.
+        pending=PendingOptOuts(config.get("VOICELINE_PENDING_DIR"),
+                               _database_name(store)),
         metrics=observability.init_app(app),
         keep_unanswered=settings.is_on(config, "VOICELINE_KEEP_UNANSWERED"), make_phone=phone)
     app.before_request(pin_catalog)
+    pending = app.extensions[EXTENSION].pending
+    if pending.waiting():  # STOPs from before a restart: applied once the store takes them
+        pending.watch(lambda key, once: store.set_opted_out(key, True, once))
 
     for blueprint in (voice.bp, sms.bp, audio.bp, health.bp, fallback.bp):
         app.register_blueprint(blueprint)
@@ -101,6 +110,28 @@ def database_url(config: settings.Config, instance: str) -> str:
         return url
     os.makedirs(instance, exist_ok=True)  # for the default SQLite file only
     return f"sqlite:///{instance}/voiceline.sqlite3"
+
+
+def _database_name(store: Store) -> str:
+    url = getattr(store, "url", None)
+    return url if isinstance(url, str) else f"store-{id(store)}"
+
+
+def _hash_secret(app: Flask) -> str:
+    """VOICELINE_HASH_SECRET; in development mode without it, a key kept in the instance
+    folder (never in the database: a dump alone must not be searchable for a number)."""
+    configured = str(app.config.get("VOICELINE_HASH_SECRET") or "").strip()
+    if configured:
+        return configured
+    path = Path(app.instance_path) / "hash-secret"
+    os.makedirs(app.instance_path, exist_ok=True)
+    if not path.exists():
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as out:
+            out.write(secrets.token_hex(32))
+    app.logger.warning("DEVELOPMENT MODE: VOICELINE_HASH_SECRET is not set; using the key "
+                       "in %s. %s", path, settings.HASH_SECRET_HOW_TO)
+    return path.read_text().strip()
 
 
 def _limits(app: Flask) -> Limits:

@@ -2,9 +2,13 @@
 
 - ``$PORT`` and ``$WEB_CONCURRENCY`` (worker processes) come from the platform, as a
   Procfile platform sets them; on your own host set them in the service's environment.
-- Sync workers and a 10 s timeout: Twilio gives a webhook 15 s, then asks the fallback URL
-  (``/voice/fallback``, ``/sms/fallback``). A request stuck for 10 s is killed early
-  enough for Twilio's fallback to answer the caller with an apology.
+- Threaded workers (``gthread``, 8 threads each): a text
+  waiting on the database (at most 1.5 s, see ``voiceline.storage.sql``) or a slow client
+  holds one thread, never a whole worker, so calls are still answered. A 10 s timeout:
+  Twilio gives a webhook 15 s, then asks the fallback URL (``/voice/fallback``,
+  ``/sms/fallback``); a worker stuck for 10 s is killed early enough for the fallback.
+  Put a buffering proxy in front (a platform's router, or nginx as in the README), so
+  the slowest clients are the proxy's business, not the workers'.
 - The access log never has a query string (a call's state travels in it) and never a
   form body (phone numbers and message texts); the app writes its own JSON line per
   webhook (see ``voiceline.observability``).
@@ -17,7 +21,8 @@ import tempfile
 
 bind = [f"0.0.0.0:{os.environ.get('PORT', '8000')}"]
 workers = int(os.environ.get("WEB_CONCURRENCY") or 2)
-worker_class = "sync"
+worker_class = "gthread"
+threads = 8
 timeout = 10
 graceful_timeout = 10
 keepalive = 5

@@ -3,7 +3,10 @@
 The signature covers the exact URL Twilio requested. Behind a proxy or TLS terminator
 the app sees another scheme or host, so ``PUBLIC_BASE_URL`` names the public address;
 the query string is taken raw, because Werkzeug's ``request.url`` decodes it and a
-decoded URL no longer matches what Twilio signed.
+decoded URL no longer matches what Twilio signed. Outside development mode the line does
+not start unless ``PUBLIC_BASE_URL`` or ``VOICELINE_TRUSTED_PROXIES`` says which address
+Twilio signs: a bare Host header would let a signature made for one webhook pass on
+another. With ``TWILIO_ACCOUNT_SID`` set, a request naming another account is refused.
 """
 
 from __future__ import annotations
@@ -36,4 +39,7 @@ def verify_twilio_signature() -> None:
         abort(403)
     algorithm = get_signature_algorithm(request.headers.get(SIGNATURE_SETTINGS_HEADER))
     if not RequestValidator(token).validate(signed_url(), request.form, signature, algorithm):
+        abort(403)
+    account = current_app.config.get("TWILIO_ACCOUNT_SID")
+    if account and request.form.get("AccountSid", "") != account:
         abort(403)

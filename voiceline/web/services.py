@@ -19,7 +19,8 @@ from flask import Flask, current_app, g, has_request_context
 from ..catalog import Catalog
 from ..catalog.holder import CatalogHolder
 from ..storage.events import Event, EventLog, UnansweredWords
-from ..storage.store import Store, number_key, text_digest
+from ..storage.pending import PendingOptOuts
+from ..storage.store import Store, message_key, number_key, text_digest
 from ..text.scrub import scrub
 from .memo import CatalogMemo
 from .metrics import Metrics
@@ -55,8 +56,9 @@ class Services:
     store: Store
     events: EventLog
     limits: Limits
-    hash_secret: str | None  # the configured secret; else the store's own
+    hash_secret: str  # VOICELINE_HASH_SECRET (or, in development mode, the instance's own)
     make_sms_client: Callable[[], SmsClient]
+    pending: PendingOptOuts
     metrics: Metrics | None = None
     keep_unanswered: bool = False  # VOICELINE_KEEP_UNANSWERED: keep scrubbed words
     # The browser phone's simulated line for a prompts folder (``create_app(phone=...)``).
@@ -72,7 +74,7 @@ class Services:
         return self._sms_client
 
     def secret(self) -> str:
-        return self.hash_secret or self.store.hash_secret()
+        return self.hash_secret
 
 
 def services_of(app: Flask) -> Services:
@@ -104,8 +106,13 @@ def key_of(number: str) -> str:
     return number_key(services().secret(), number[:64])
 
 
-def text_digest_of(body: str) -> str:
-    return text_digest(services().secret(), body)
+def text_digest_of(body: str, key: str = "") -> str:
+    return text_digest(services().secret(), body, key)
+
+
+def message_key_of(message_sid: str) -> str:
+    """The key under which a handled MessageSid is remembered."""
+    return message_key(services().secret(), message_sid[:64])
 
 
 def note(kind: str, channel: str, **details: Any) -> None:

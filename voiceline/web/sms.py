@@ -23,6 +23,7 @@ from ..engine.keywords import twilio_answered
 from ..engine.last_resort import last_resort
 from ..engine.outcomes import Answered, EventKind, Verdict
 from ..engine.texts import (
+    HELP_WORDS,
     MAX_BODY,
     TextAnswer,
     answer_text,
@@ -40,6 +41,7 @@ from .services import (
     current_catalog,
     keep_unanswered,
     key_of,
+    message_key_of,
     note,
     services,
     text_digest_of,
@@ -56,19 +58,20 @@ def incoming_text() -> Response:
     body = request.form.get("Body", "")[:2000]
     opt_out_type = request.form.get("OptOutType", "")[:20]
     store = services().store
+    # STOP, START and HELP are remembered by MessageSid: a replay changes nothing.
+    message = request.form.get("MessageSid", "")[:64]
+    once = message_key_of(message) if message else None
     if is_opt_out(body, opt_out_type):
-        try:
-            store.set_opted_out(_sender_key(), True)
-        except StoreError as exc:
-            log.error("STOP NOT RECORDED (no reply sent): %s", exc)
-            return empty()
-        note(EventKind.SMS_OPT_OUT, "sms")
-        return empty()
+        return _opt_out(store, _sender_key(), once)
     try:
         key = _sender_key()
         opting_in = is_opt_in(body, opt_out_type)
-        if opting_in:
-            store.set_opted_out(key, False)
+        if key in _waiting_opt_outs(store, key):
+            return empty()  # its STOP waits for the database: no reply, not even to START
+        if opting_in and store.set_opted_out(key, False, once) is None:
+            return empty()  # a replayed START: the number stays as it is now
+        if once is not None and _is_help(body, opt_out_type) and not store.claim_message(once):
+            return empty()  # a replayed HELP
         admission = _admit(store, key, body, opting_in)
     except StoreError as exc:
         # Without the opt-out status, silence is the only safe answer.
@@ -115,11 +118,63 @@ def message_status() -> Response:
     return empty()
 
 
+def _opt_out(store: Store, key: str, once: str | None) -> Response:
+    """Record a STOP before anything else: first on disk (``pending``, synced), then in the
+    store. A worker killed in between, or a store that refuses it, leaves it waiting on
+    disk: no reply goes to the number meanwhile, and it is applied once the store takes
+    writes. Only if both fail is it lost, and said so loudly. The texter is never told
+    anything either way (the carrier confirms a STOP)."""
+    pending = services().pending
+    try:
+        pending.add(key, once)
+        kept = True
+    except OSError as error:
+        log.error("could not keep a STOP in %s (%s); recording it in the database only",
+                  pending.path, type(error).__name__)
+        kept = False
+    try:
+        store.set_opted_out(key, True, once)
+    except StoreError as exc:
+        if not kept:
+            log.critical("STOP LOST: the database refused it (%s) and it could not be kept "
+                         "in %s; no reply sent", exc, pending.path)
+            return empty()
+        log.error("STOP NOT RECORDED in the database yet: it refused it (%s); it waits in "
+                  "%s and is applied once the database takes writes; no reply sent", exc,
+                  pending.path)
+        _waiting_opt_outs(store)
+        return empty()
+    if kept:
+        pending.apply(lambda k, m: store.set_opted_out(k, True, m))  # recorded: empty it
+    note(EventKind.SMS_OPT_OUT, "sms")
+    return empty()
+
+
+def _waiting_opt_outs(store: Store, key: str | None = None) -> frozenset[str]:
+    """The keys of STOPs waiting on disk for the store; while any wait, this worker keeps
+    trying to apply them, and at once when ``key`` (the sender) is among them: its STOP
+    goes in before whatever it texts now."""
+    pending = services().pending
+    waiting = pending.waiting()
+    if waiting:
+        def record(waiting_key: str, once: str | None) -> object:
+            return store.set_opted_out(waiting_key, True, once)
+        if key in waiting:
+            pending.apply(record, wait=True)
+            waiting = pending.waiting()
+        pending.watch(record)
+    return waiting
+
+
+def _is_help(body: str, opt_out_type: str) -> bool:
+    return opt_out_type.upper() == "HELP" or normalise(body[:20]) in HELP_WORDS
+
+
 def _admit(store: Store, key: str, body: str, opting_in: bool) -> Admission:
     """May this text be answered? The loop guard (not for START: its confirmation is always
-    due) and the hourly reply limit, in one transaction with the opt-out read."""
+    due) and the hourly reply limit, counted in one statement after the opt-out read."""
     limits = services().limits
-    digest = (text_digest_of(body.strip().casefold())
+    digest = (text_digest_of(body.strip().casefold(), key)
               if limits.loop_guard and not opting_in else None)
     return store.admit_text(key, digest, limits.replies_per_hour, timedelta(hours=1))
 
