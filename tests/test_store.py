@@ -18,13 +18,8 @@ from click.testing import CliRunner
 from voiceline import create_app
 from voiceline.cli import cli
 from voiceline.engine.guards import (
-    LIMIT,
     LOOP_SILENCE,
     LOOP_WINDOW,
-    MUTED,
-    OPTED_OUT,
-    REPEAT,
-    REPLY,
     Admission,
     Allowance,
     Guard,
@@ -32,6 +27,7 @@ from voiceline.engine.guards import (
     screen,
     use_allowance,
 )
+from voiceline.engine.outcomes import Verdict
 from voiceline.storage.events import events
 from voiceline.storage.migrations import current, head, revisions
 from voiceline.storage.schema import metadata, text_guard
@@ -41,6 +37,9 @@ from voiceline.web.services import services_of
 
 NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
 HOUR = timedelta(hours=1)
+
+REPLY, REPEAT, MUTED, LIMIT, OPTED_OUT = (Verdict.REPLY, Verdict.REPEAT, Verdict.MUTED,
+                                          Verdict.LIMIT, Verdict.OPTED_OUT)
 
 
 @pytest.fixture

@@ -20,8 +20,6 @@ from .outcomes import Verdict
 LOOP_WINDOW = timedelta(minutes=10)
 LOOP_REPEATS = 3
 LOOP_SILENCE = timedelta(hours=1)
-REPLY, REPEAT, MUTED = Verdict.REPLY, Verdict.REPEAT, Verdict.MUTED
-LIMIT, OPTED_OUT = Verdict.LIMIT, Verdict.OPTED_OUT
 # A window starting this far in the future means the clock went back: a new window. Less
 # is the ordinary skew of requests counted at once (each took its time a moment apart).
 CLOCK_SLACK = timedelta(minutes=5)
@@ -80,25 +78,25 @@ def screen(row: Guard, digest: str, now: datetime) -> tuple[Guard, Verdict]:
     repeats = row.repeats + 1 if same else 1
     if muted_until is not None and now < muted_until:
         until = now + LOOP_SILENCE if same else muted_until
-        return Guard(digest, repeats, now, until), MUTED
+        return Guard(digest, repeats, now, until), Verdict.MUTED
     if repeats >= LOOP_REPEATS:
-        return Guard(digest, repeats, now, now + LOOP_SILENCE), MUTED
-    return Guard(digest, repeats, now, None), REPEAT if repeats > 1 else REPLY
+        return Guard(digest, repeats, now, now + LOOP_SILENCE), Verdict.MUTED
+    return Guard(digest, repeats, now, None), Verdict.REPEAT if repeats > 1 else Verdict.REPLY
 
 
 def admit(texter: Texter | None, guard: Guard, allowance: Allowance, digest: str | None,
           limit: int, per: timedelta, now: datetime) -> tuple[Guard, Allowance, Verdict]:
     """The loop guard (skipped when ``digest`` is None: START, whose confirmation is always
     due, or a line run without the guard), then the reply allowance; an opted-out number
-    changes nothing and gets OPTED_OUT."""
+    changes nothing and gets Verdict.OPTED_OUT."""
     if texter is not None and texter.opted_out:
-        return guard, allowance, OPTED_OUT
+        return guard, allowance, Verdict.OPTED_OUT
     if digest is not None:
         guard, verdict = screen(guard, digest, now)
-        if verdict != REPLY:
+        if verdict != Verdict.REPLY:
             return guard, allowance, verdict
     allowance, allowed = use_allowance(allowance, limit, per, now)
-    return guard, allowance, REPLY if allowed else LIMIT
+    return guard, allowance, Verdict.REPLY if allowed else Verdict.LIMIT
 
 
 def verdict_of(repeats: int, muted_until: datetime | None, used: int, limit: int,
@@ -107,7 +105,7 @@ def verdict_of(repeats: int, muted_until: datetime | None, used: int, limit: int
     in one SQL statement and reads them back): MUTED, REPEAT, else REPLY within the limit."""
     muted = _aware(muted_until)
     if muted is not None and now < muted:
-        return MUTED
+        return Verdict.MUTED
     if repeats > 1:
-        return REPEAT
-    return REPLY if used <= limit else LIMIT
+        return Verdict.REPEAT
+    return Verdict.REPLY if used <= limit else Verdict.LIMIT

@@ -44,7 +44,6 @@ from ..engine.guards import (
     LOOP_REPEATS,
     LOOP_SILENCE,
     LOOP_WINDOW,
-    OPTED_OUT,
     Admission,
     Allowance,
     Guard,
@@ -53,6 +52,7 @@ from ..engine.guards import (
     use_allowance,
     verdict_of,
 )
+from ..engine.outcomes import Verdict
 from ..errors import StoreError
 from .events import EventLog, MemoryEventLog, SqlEventLog
 from .schema import handled_messages, metadata, operators, texters
@@ -191,7 +191,7 @@ class SqlStore:
         statement; the verdict comes from the counts as they are after it."""
         texter = self.texter(key)
         if texter is not None and texter.opted_out:
-            return Admission(texter, OPTED_OUT)
+            return Admission(texter, Verdict.OPTED_OUT)
         now = _now()
         values = {"key": key, "now": now, "per_cutoff": now - per,
                   "clock_back": now + CLOCK_SLACK}
@@ -471,7 +471,7 @@ class MemoryStore:
                 texter, self.guards.get(key, Guard()),
                 self.allowances.get((key, SMS_REPLY), Allowance()), digest, limit, per,
                 _now())
-            if verdict != OPTED_OUT:
+            if verdict != Verdict.OPTED_OUT:
                 self.guards[key], self.allowances[(key, SMS_REPLY)] = guard, allowance
             return Admission(texter, verdict)
 
