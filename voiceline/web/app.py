@@ -113,8 +113,10 @@ def database_url(config: settings.Config, instance: str) -> str:
 
 
 def _database_name(store: Store) -> str:
-    url = getattr(store, "url", None)
-    return url if isinstance(url, str) else f"store-{id(store)}"
+    """What names the store's pending STOPs: the database (shared by every worker and
+    instance on it), or this one in-memory store."""
+    name = store.describe()
+    return name if name != "memory" else f"memory-{id(store)}"
 
 
 def _hash_secret(app: Flask) -> str:
