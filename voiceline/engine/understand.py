@@ -12,13 +12,13 @@ language that understood it best, and decides:
 
 A topic is stated as sure only with a score of ``SURE`` or more, well ahead of the next
 (``MARGIN``), and when the request is not mostly words no topic knows. A win that rests
-on a single word is sure only when that word says enough on its own: not when it is a
-word other topics share or only a piece of a longer phrase ("stop" of "stop taking"),
-not when the request has a long word the line does not know (it may be what the request
-is really about: "la cortisona") or two more words of its own, and not when the word
-was only a near spelling among other words ("cancel" read as "cancer"). Those become
-"did you mean": a wrong topic stated as sure is far worse for a patient than three
-choices.
+on a single word is sure only when that word says enough on its own: not when the
+topic has it only inside a longer phrase ("stop" of "stop taking") or shares it with
+other topics (unless it is a one-word phrase of the topic's own: "seguro"); not when
+the request also has a long word the line does not know (it may be what the request is
+really about: "la cortisona"), or two more words of its own; and not when the word was
+only a near spelling among other words ("cancel" read as "cancer"). Those become "did
+you mean": a wrong topic stated as sure is far worse for a patient than three choices.
 """
 
 from __future__ import annotations
@@ -109,8 +109,8 @@ def decide(ranking: Ranking[str], language: str) -> Understood:
 def rests_on_little(top: Match[str], ranking: Ranking[str]) -> bool:
     """A win too thin to state as sure, though it is the only one (module docstring)."""
     lone = top.support == 1
-    if lone and top.score < LONE_WORD:
-        return True  # a word other topics share, or one word of a longer phrase ("stop")
+    if lone and top.score < LONE_WORD and not top.whole:
+        return True  # a piece of a longer phrase ("stop"), or a word shared with others
     if ranking.words < 2:
         return False  # "insurrance?" alone: its one word is the whole request
     if top.exact == 0:

@@ -115,6 +115,7 @@ class Match(Generic[K]):
     score: float
     support: int = 0  # how many of the request's words speak for this concept
     exact: int = 0  # of those, how many were spelled as the concept knows them
+    whole: bool = False  # the request holds a whole phrase of its own (one word or more)
 
 
 @dataclass(frozen=True)
@@ -124,7 +125,7 @@ class Ranking(Generic[K]):
 
     matches: tuple[Match[K], ...]
     unknown: int
-    words: int  # the request's words that are not stop words
+    words: int  # the request's distinct words that are not stop words
     known: int = 0  # the request's words this language knows (stop words included)
     strange: int = 0  # unknown words long enough to be a subject of their own ("cortisone")
 
@@ -207,6 +208,7 @@ class Index(Generic[K]):
         surfaces: set[str] = set(self._stops)
         whole_only = set(whole)
         self._own: set[tuple[str, K]] = set()  # a concept's own words, not its context's
+        self._single: set[tuple[str, K]] = set()  # a concept's phrases of one word
         for key, text in (context or {}).items():
             # A concept's own longer text ("spoken" of a topic) lends it its words, weakly.
             for word in words_of(text, language):
@@ -228,6 +230,8 @@ class Index(Generic[K]):
                     share = strength.setdefault(s, {})
                     share[key] = max(share.get(key, 0.0), 1.0 if len(words) == 1 else 0.5)
                     self._own.add((s, key))
+                if len(stems) == 1 and kept[0] not in self._stops:
+                    self._single.add((stems[0], key))
                 length = sum(STOP_IN_PHRASE if w in self._stops else 1.0 for w in kept)
                 entry = (stems, key, length)
                 if len(stems) > 1 and entry not in self._phrases.get(stems[0], []):
@@ -329,6 +333,7 @@ class Index(Generic[K]):
         near: dict[K, set[int]] = {}  # words that were only a near spelling
         seen: set[tuple[str, K]] = set()
         named: set[K] = {key for _, _, key, _ in kept}  # by a word or phrase of its own
+        whole: set[K] = set(named)  # by a whole phrase of its own
         for i, token in enumerate(tokens):
             if token.stop or not token.known:
                 continue
@@ -339,6 +344,8 @@ class Index(Generic[K]):
                 seen.add((token.stem, key))
                 if (token.stem, key) in self._own:
                     named.add(key)
+                if (token.stem, key) in self._single:
+                    whole.add(key)
                 if owners is not None:
                     weight = 1.0  # the phrase says whose word it is
                 support.setdefault(key, set()).add(i)
@@ -370,11 +377,13 @@ class Index(Generic[K]):
         unknown = sum(1 for t in content if not t.known and len(t.stem) > 2)
         # Context words strengthen a concept the request names; alone they name nothing.
         matches = tuple(sorted((Match(k, round(v, 3), len(support.get(k, ())),
-                                      len(support.get(k, set()) - near.get(k, set())))
+                                      len(support.get(k, set()) - near.get(k, set())),
+                                      k in whole)
                                 for k, v in scores.items() if v > 0 and k in named),
                                key=lambda m: -m.score))
         strange = sum(1 for t in content if not t.known and len(t.stem) >= STRANGE_STEM)
-        return Ranking(matches, unknown, len(content), sum(1 for t in tokens if t.known),
+        distinct = len({t.stem for t in content})
+        return Ranking(matches, unknown, distinct, sum(1 for t in tokens if t.known),
                        strange)
 
 
