@@ -56,7 +56,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--prompts", default=str(ROOT / "prompts"))
     parser.add_argument("--markdown", action="store_true")
-    parser.add_argument("--misses", action="store_true", help="list every request not right")
+    parser.add_argument("--misses", action="store_true",
+                        help="list every dev request not right (never holdout rows: they "
+                             "are only counted, so tuning cannot see them)")
     parser.add_argument("--sets", default=",".join(SETS))
     args = parser.parse_args()
     catalog = load_catalog(args.prompts)
@@ -98,7 +100,7 @@ def main() -> int:
                       f"{pct['offered']:.1f} % | {pct['wrong']:.1f} % | {pct['nothing']:.1f} % | "
                       f"{c['none_wrong']} of {c['none']} | {statistics.median(t):.0f} | "
                       f"{p99:.0f} |")
-            if args.misses:
+            if args.misses and name != "holdout":
                 for miss in misses:
                     print("   ", *miss, sep="\t", file=sys.stderr)
     print()

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from voiceline.engine.understand import Understood, understand
+from voiceline.engine.understand import Understood, decide, understand
 from voiceline.text.understanding import build_index, spoken_key
 
 # A small concept set of its own: the engine is not tied to the topics.
@@ -94,6 +94,26 @@ def test_a_close_call_offers_at_most_three_topics_and_states_none(catalog):
 def test_a_long_text_is_no_sure_topic(catalog):
     found = understand(catalog, "banana " * 200 + "cost", "en")
     assert not found.topic
+
+
+THIN = {"risks": ["cancer", "risks"], "benefits": ["stop taking pills", "benefits"],
+        "alternatives": ["surgery", "other options"]}
+
+
+@pytest.mark.parametrize("request_text,sure", [
+    ("cancr", "risks"),  # a near spelling that is the whole request
+    ("i need to cancel my visit", ""),  # a near spelling among other words
+    ("stop", ""),  # one word of a longer phrase
+    ("surgery?", "alternatives"),
+    ("is it like surgery with cortisone", ""),  # beside a long word the line does not know
+    ("surgery for my uncle and aunt", ""),  # one word among several
+    ("other options to surgery", "alternatives"),
+])
+def test_a_win_on_one_thin_word_is_offered_not_stated(request_text, sure):
+    found = decide(build_index(THIN, "en").rank(request_text), "en")
+    assert found.topic == sure
+    if not sure:
+        assert found.choices  # asked "did you mean", not left without a way forward
 
 
 def test_the_index_is_built_once_per_catalog(catalog):

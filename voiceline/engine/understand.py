@@ -11,7 +11,14 @@ language that understood it best, and decides:
 - neither: the request names no topic (or an off-topic thing), and gets the menu.
 
 A topic is stated as sure only with a score of ``SURE`` or more, well ahead of the next
-(``MARGIN``), and when the request is not mostly words no topic knows.
+(``MARGIN``), and when the request is not mostly words no topic knows. A win that rests
+on a single word is sure only when that word says enough on its own: not when the
+topic has it only inside a longer phrase ("stop" of "stop taking") or shares it with
+other topics (unless it is a one-word phrase of the topic's own: "seguro"); not when
+the request also has a long word the line does not know (it may be what the request is
+really about: "la cortisona"), or two more words of its own; and not when the word was
+only a near spelling among other words ("cancel" read as "cancer"). Those become "did
+you mean": a wrong topic stated as sure is far worse for a patient than three choices.
 """
 
 from __future__ import annotations
@@ -20,7 +27,7 @@ import threading
 from dataclasses import dataclass
 
 from ..catalog import Catalog
-from ..text.understanding import Index, Ranking, best_of, build_index
+from ..text.understanding import Index, Match, Ranking, best_of, build_index
 
 OFF_TOPIC = "@off_topic"  # the concept of requests the line has no answer for
 SURE = 0.5  # the least score of a topic answered without asking
@@ -28,6 +35,8 @@ MARGIN = 0.6  # the runner-up must score at most this share of the winner's
 OFFER = 0.45  # the least score of a topic offered in "did you mean"
 MAX_CHOICES = 3
 VETO = 0.5  # an off-topic word this strong makes no topic sure
+LONE_WORD = 0.6  # a win on one word needs that word this much its own
+LONE_AMONG = 3  # a win on one word of this many content words or more is not sure
 
 
 @dataclass(frozen=True)
@@ -88,10 +97,24 @@ def decide(ranking: Ranking[str], language: str) -> Understood:
     runner_up = max(topics[1].score if len(topics) > 1 else 0.0, off_topic)
     mostly_unknown = ranking.unknown > max(2.0, 2 * top.score)
     if top.score >= SURE and runner_up <= MARGIN * top.score and not mostly_unknown \
-            and off_topic < VETO:
+            and off_topic < VETO and not rests_on_little(top, ranking):
         return Understood(language, topic=top.key)
     if top.score < OFFER:
         return Understood("")
     floor = max(OFFER, top.score / 2)
     choices = tuple(m.key for m in topics if m.score >= floor)[:MAX_CHOICES]
     return Understood(language, choices=choices)
+
+
+def rests_on_little(top: Match[str], ranking: Ranking[str]) -> bool:
+    """A win too thin to state as sure, though it is the only one (module docstring)."""
+    lone = top.support == 1
+    if lone and top.score < LONE_WORD and not top.whole:
+        return True  # a piece of a longer phrase ("stop"), or a word shared with others
+    if ranking.words < 2:
+        return False  # "insurrance?" alone: its one word is the whole request
+    if top.exact == 0:
+        return True  # every word for it was a near spelling ("cancel" read as "cancer")
+    # One word among three or more says little of what the rest is about; an unknown
+    # long word beside it may be the real subject ("cortisone", "mri").
+    return lone and (ranking.strange >= 1 or ranking.words >= LONE_AMONG)

@@ -29,10 +29,12 @@ How a request is read, per language:
   share it (a word of one concept weighs 1, of two 0.5 ...), and a little less when it
   was only a near spelling.
 
-A ``Match``'s score is that sum. ``Ranking`` also says how many of the request's words no
-concept knows (``unknown``): a request that is mostly about something else is no clear
-request for a concept that shares one word with it. What counts as sure is the caller's
-decision (``engine.understand``), not the index's.
+A ``Match``'s score is that sum; its ``support`` is how many of the request's words
+spoke for it, ``exact`` how many of those were spelled as the index knows them.
+``Ranking`` also says how many of the request's words no concept knows (``unknown``;
+``strange``: those long enough to be a subject of their own): a request that is mostly
+about something else is no clear request for a concept that shares one word with it.
+What counts as sure is the caller's decision (``engine.understand``), not the index's.
 """
 
 from __future__ import annotations
@@ -55,6 +57,7 @@ FUZZY_WEIGHT = 0.75  # a near spelling counts for a little less than the word it
 STOP_IN_PHRASE = 0.4  # a stop word inside a matched phrase adds this to its length
 CONTEXT_WEIGHT = 0.25  # a word of a concept's context text, next to 1 for its own word
 LANGUAGE_MARGIN = 0.3  # how much better another language must understand a request
+STRANGE_STEM = 5  # an unknown word this long (stemmed) may be what a request is about
 STOP_PHRASE = 0.25  # per word, for a phrase made of stop words only ("how much")
 
 # Words that say nothing about which concept is meant: function words, question words,
@@ -110,6 +113,9 @@ _KEY_WORDS = {"en": {"press", "number", "option", "choice", "key", "the", "i", "
 class Match(Generic[K]):
     key: K
     score: float
+    support: int = 0  # how many of the request's words speak for this concept
+    exact: int = 0  # of those, how many were spelled as the concept knows them
+    whole: bool = False  # the request holds a whole phrase of its own (one word or more)
 
 
 @dataclass(frozen=True)
@@ -119,8 +125,9 @@ class Ranking(Generic[K]):
 
     matches: tuple[Match[K], ...]
     unknown: int
-    words: int  # the request's words that are not stop words
+    words: int  # the request's distinct words that are not stop words
     known: int = 0  # the request's words this language knows (stop words included)
+    strange: int = 0  # unknown words long enough to be a subject of their own ("cortisone")
 
     @property
     def best(self) -> Match[K] | None:
@@ -201,6 +208,7 @@ class Index(Generic[K]):
         surfaces: set[str] = set(self._stops)
         whole_only = set(whole)
         self._own: set[tuple[str, K]] = set()  # a concept's own words, not its context's
+        self._single: set[tuple[str, K]] = set()  # a concept's phrases of one word
         for key, text in (context or {}).items():
             # A concept's own longer text ("spoken" of a topic) lends it its words, weakly.
             for word in words_of(text, language):
@@ -222,6 +230,8 @@ class Index(Generic[K]):
                     share = strength.setdefault(s, {})
                     share[key] = max(share.get(key, 0.0), 1.0 if len(words) == 1 else 0.5)
                     self._own.add((s, key))
+                if len(stems) == 1 and kept[0] not in self._stops:
+                    self._single.add((stems[0], key))
                 length = sum(STOP_IN_PHRASE if w in self._stops else 1.0 for w in kept)
                 entry = (stems, key, length)
                 if len(stems) > 1 and entry not in self._phrases.get(stems[0], []):
@@ -319,8 +329,11 @@ class Index(Generic[K]):
             for i in range(start, end):
                 claimed.setdefault(i, set()).add(key)
         scores: dict[K, float] = {}
+        support: dict[K, set[int]] = {}
+        near: dict[K, set[int]] = {}  # words that were only a near spelling
         seen: set[tuple[str, K]] = set()
         named: set[K] = {key for _, _, key, _ in kept}  # by a word or phrase of its own
+        whole: set[K] = set(named)  # by a whole phrase of its own
         for i, token in enumerate(tokens):
             if token.stop or not token.known:
                 continue
@@ -331,8 +344,13 @@ class Index(Generic[K]):
                 seen.add((token.stem, key))
                 if (token.stem, key) in self._own:
                     named.add(key)
+                if (token.stem, key) in self._single:
+                    whole.add(key)
                 if owners is not None:
                     weight = 1.0  # the phrase says whose word it is
+                support.setdefault(key, set()).add(i)
+                if token.fuzzy:
+                    near.setdefault(key, set()).add(i)
                 scores[key] = scores.get(key, 0.0) + weight * (
                     FUZZY_WEIGHT if token.fuzzy else 1.0)
         counted: dict[K, set[int]] = {}
@@ -341,6 +359,9 @@ class Index(Generic[K]):
             if covered.intersection(range(start, end)):
                 continue  # the same words, matched again by a shorter phrase
             covered.update(range(start, end))
+            support.setdefault(key, set()).update(range(start, end))
+            near.setdefault(key, set()).update(
+                i for i in range(start, end) if tokens[i].fuzzy)
             for token in tokens[start:end]:  # a whole phrase owns its words
                 if not token.stop and (token.stem, key) not in seen:
                     seen.add((token.stem, key))
@@ -355,10 +376,15 @@ class Index(Generic[K]):
         content = [t for t in tokens if not t.stop]
         unknown = sum(1 for t in content if not t.known and len(t.stem) > 2)
         # Context words strengthen a concept the request names; alone they name nothing.
-        matches = tuple(sorted((Match(k, round(v, 3)) for k, v in scores.items()
-                                if v > 0 and k in named),
+        matches = tuple(sorted((Match(k, round(v, 3), len(support.get(k, ())),
+                                      len(support.get(k, set()) - near.get(k, set())),
+                                      k in whole)
+                                for k, v in scores.items() if v > 0 and k in named),
                                key=lambda m: -m.score))
-        return Ranking(matches, unknown, len(content), sum(1 for t in tokens if t.known))
+        strange = sum(1 for t in content if not t.known and len(t.stem) >= STRANGE_STEM)
+        distinct = len({t.stem for t in content})
+        return Ranking(matches, unknown, distinct, sum(1 for t in tokens if t.known),
+                       strange)
 
 
 def build_index(concepts: Mapping[K, Sequence[str]], language: str,
