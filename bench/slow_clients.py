@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import signal
 import socket
 import statistics
 import subprocess
@@ -28,6 +27,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from voiceline.testing import HttpTransport, SimulatedCall, TwilioSigner  # noqa: E402
+from voiceline.testing.processes import stop_group  # noqa: E402
 
 TOKEN = "slow-clients-token"
 
@@ -106,24 +106,6 @@ def measure(worker_class: str, slow: int, seconds: float, folder: Path) -> dict:
     finally:
         stop.set()
         stop_group(process)
-
-
-def stop_group(process: subprocess.Popen) -> None:
-    """SIGTERM the whole group (``sh -c`` may fork gunicorn), wait until it is gone, then
-    SIGKILL what is left."""
-    for number in (signal.SIGTERM, signal.SIGKILL):
-        try:
-            os.killpg(process.pid, number)
-        except ProcessLookupError:
-            return
-        deadline = time.monotonic() + 15
-        while time.monotonic() < deadline:
-            process.poll()
-            try:
-                os.killpg(process.pid, 0)
-            except ProcessLookupError:
-                return
-            time.sleep(0.1)
 
 
 def main() -> int:

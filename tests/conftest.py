@@ -264,27 +264,3 @@ def make_app(config, database_url, closing):
     """Apps on ``database_url`` (closed after the test)."""
     return lambda **overrides: closing(create_app({**config, "DATABASE_URL": database_url,
                                                    **overrides}))
-
-
-def stop_process_group(process, timeout: float = 15.0) -> None:
-    """SIGTERM a server started with ``start_new_session=True`` and every process of its
-    group (``sh -c`` may fork gunicorn rather than exec it), wait until none is left, then
-    SIGKILL whatever still runs."""
-    import signal
-    import time
-
-    group = process.pid
-    for number in (signal.SIGTERM, signal.SIGKILL):
-        try:
-            os.killpg(group, number)
-        except ProcessLookupError:
-            break
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            process.poll()
-            try:
-                os.killpg(group, 0)
-            except ProcessLookupError:
-                return
-            time.sleep(0.1)
-    process.poll()

@@ -46,9 +46,10 @@ from voiceline.testing import (
     SimulatedTexter,
     TwilioSigner,
 )
+from voiceline.testing.processes import stop_group
 from voiceline.web.services import services_of
 
-from .conftest import FIXTURE_PROMPTS, stop_process_group
+from .conftest import FIXTURE_PROMPTS
 
 ROOT = Path(__file__).resolve().parent.parent
 TOKEN = "fault-suite-auth-token"
@@ -180,7 +181,7 @@ class Gunicorn:
                     return
             except OSError:
                 if time.monotonic() > deadline:
-                    stop_process_group(self.process)
+                    stop_group(self.process, timeout=15)
                     raise AssertionError("gunicorn did not start:\n" +
                                          log.read_text()[-3000:]) from None
                 time.sleep(0.2)
@@ -199,7 +200,7 @@ class Gunicorn:
         return found
 
     def stop(self) -> None:
-        stop_process_group(self.process)
+        stop_group(self.process, timeout=15)
 
 
 def _parents() -> dict[int, int]:

@@ -15,7 +15,6 @@ import os
 import re
 import shlex
 import shutil
-import signal
 import socket
 import subprocess
 import sys
@@ -33,6 +32,9 @@ from packaging.specifiers import SpecifierSet
 from voiceline.checks import load_checked
 from voiceline.settings import REPO_PROMPTS, SETTINGS, env_example
 from voiceline.testing import HttpTransport, SimulatedCall, TwilioSigner
+from voiceline.testing.processes import start_group, stop_group
+
+from .conftest import RUN_MARK
 
 ROOT = Path(__file__).resolve().parent.parent
 PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
@@ -302,8 +304,10 @@ def image(tmp_path_factory):
     assert not any(build.workdir.iterdir()), "the WORKDIR must start empty"
     log_path = root / "serve.log"
     with log_path.open("wb") as log:
-        process = subprocess.Popen(build.cmd, cwd=build.workdir, env=environ, stdout=log,
-                                   stderr=subprocess.STDOUT, start_new_session=True)
+        # The run's mark too, so that the suite would see the server if it outlived the test.
+        process = start_group(build.cmd, cwd=build.workdir,
+                              env={**environ, RUN_MARK: os.environ.get(RUN_MARK, "")},
+                              output=log)
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 60
@@ -318,9 +322,7 @@ def image(tmp_path_factory):
                         log_path.read_text(errors="replace")[-3000:])
         yield build, base, environ
     finally:
-        if process.poll() is None:
-            os.killpg(process.pid, signal.SIGTERM)
-        process.wait(timeout=20)
+        stop_group(process, timeout=20)
 
 
 def test_the_images_healthcheck_passes_and_healthz_says_ok(image):
