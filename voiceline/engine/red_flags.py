@@ -8,9 +8,11 @@ operators' (``<lang>/red_flags.toml``), in two groups: ``emergency`` (911, 988) 
 Words are read by the engine that reads topic requests (``text.understanding``): one index
 per language whose concepts are the red-flag words, so a request's word is found as the
 engine finds a topic's word: accents and case ignored, text-speak spelled out, stemmed
-("hurting" is "hurts"), a near spelling taken for the nearest known word ("fevr" is
-"fever"; none for words of four letters or fewer). A word is also tried folded by sound
-("pexo" is "pecho"), and every language's words are tried (a Spanish texter may write
+("hurting" is "hurts"), a near spelling taken for the nearest known word ("swolen" is
+"swollen"; a word of four letters or fewer only with two letters swapped, "pian"). Red
+flags add two tolerances of their own, since missing one is the costly mistake: a word
+folded by sound ("pexo" is "pecho") and a short word one letter short of a longer one
+("fevr" is "fever"). Every language's words are tried (a Spanish texter may write
 English). The index knows the line's own words (topics, prompts, the guide) as words that
 count for nothing, so a word of the line is never taken for a near red-flag word ("fewer
 pills" is not "fever", "injected" is not "infected"): a line word counts only if it is
@@ -69,14 +71,19 @@ def detect(catalog: Catalog, request: str, lang_hint: str | None = None) -> RedF
         return None
     flags = _flags_of(catalog)
     codes = sorted(flags.languages, key=lambda c: c != lang_hint)
+    readings: dict[str, tuple[frozenset[str], ...]] = {}
     for kind in RedFlagKind:
         for code in codes:
             language = flags.languages[code]
             phrases = language.groups.get(kind.value, ())
             if not phrases:
                 continue
-            words = tuple(words_of(plain, code))
-            if not any(_has_phrase(words, phrase, language.same) for phrase in phrases):
+            heard = readings.get(code)
+            if heard is None:
+                heard = readings[code] = language.heard(plain)
+            present = frozenset().union(*heard)
+            if not any(_has_phrase(heard, phrase) for phrase in phrases
+                       if present.issuperset(phrase)):
                 continue
             if kind is RedFlagKind.URGENT and flags.general_question(plain):
                 continue
@@ -88,11 +95,15 @@ def detect(catalog: Catalog, request: str, lang_hint: str | None = None) -> RedF
 
 @dataclass(frozen=True)
 class _Language:
-    """One language's red-flag phrases, as the words to look for, and how a request's word
-    is compared with one of them."""
+    """One language's red-flag phrases, as the words to look for, and how a request's
+    words are read: each as the red-flag words it stands for, and itself."""
 
+    code: str
     groups: dict[str, tuple[tuple[str, ...], ...]]
-    same: Callable[[str, str], bool]
+    read: Callable[[str], frozenset[str]]
+
+    def heard(self, plain: str) -> tuple[frozenset[str], ...]:
+        return tuple(self.read(word) | {word} for word in words_of(plain, self.code))
 
 
 @dataclass(frozen=True)
@@ -103,9 +114,9 @@ class _Flags:
 
     def general_question(self, plain: str) -> bool:
         """A question about the treatment in general, in any language's words."""
-        words = tuple(_fold(w) for w in plain.split())
-        return (any(_has_phrase(words, p, _literal) for p in self.general)
-                and not any(_has_phrase(words, p, _literal) for p in self.personal))
+        words = tuple(frozenset({_fold(w)}) for w in plain.split())
+        return (any(_has_phrase(words, p) for p in self.general)
+                and not any(_has_phrase(words, p) for p in self.personal))
 
 
 _lock = threading.Lock()
@@ -161,22 +172,18 @@ def _language(code: str, groups: dict[str, tuple[tuple[str, ...], ...]],
     # or the engine would drop the red-flag word with it, and is taken as written below.
     ignore = sorted(w for w in line_words - flag_words if not plain_index.knows(w))
     index = build_index(concepts, code, ignore=ignore)
+    # Small words of a phrase ("is bleeding", "on my chest") are never concepts, so they
+    # are found only as written.
     read = functools.lru_cache(maxsize=16384)(functools.partial(
         _read, index, line_words, {k: frozenset(v) for k, v in by_sound.items()}))
-
-    def same(heard: str, wanted: str) -> bool:
-        if wanted in stops:  # "is bleeding", "on my chest": the small words as written
-            return heard == wanted
-        return wanted in read(heard)
-
-    return _Language(groups, same)
+    return _Language(code, groups, read)
 
 
 def _read(index: Index[str], line_words: frozenset[str],
           by_sound: dict[str, frozenset[str]], word: str) -> frozenset[str]:
     """The red-flag words ``word`` is read as (several when they share a stem)."""
     if word in line_words:  # the line's own word is taken as written
-        return frozenset({word})
+        return frozenset()
     found = frozenset(m.key for m in index.rank(word).matches)
     if found:
         return found
@@ -221,24 +228,18 @@ def _fold(word: str) -> str:
     return word
 
 
-def _literal(heard: str, wanted: str) -> bool:
-    return heard == wanted
-
-
-def _has_phrase(words: Sequence[str], phrase: Sequence[str],
-                same: Callable[[str, str], bool]) -> bool:
-    """Whether ``phrase``'s words occur in ``words`` in order, each within ``MAX_GAP``
-    words of the one before, a request's word standing for a phrase's word when ``same``
-    says so."""
+def _has_phrase(words: Sequence[frozenset[str]], phrase: Sequence[str]) -> bool:
+    """Whether ``phrase``'s words occur in ``words`` (each request word as the words it
+    stands for) in order, each within ``MAX_GAP`` words of the one before."""
     if not phrase:
         return False
     for start, word in enumerate(words):
-        if not same(word, phrase[0]):
+        if phrase[0] not in word:
             continue
         at, found = start, True
         for wanted in phrase[1:]:
             nxt = next((i for i in range(at + 1, min(len(words), at + 2 + MAX_GAP))
-                        if same(words[i], wanted)), None)
+                        if wanted in words[i]), None)
             if nxt is None:
                 found = False
                 break
