@@ -58,6 +58,9 @@ NOT_RED_FLAGS = [
     ("what am i getting injected with", "en"), ("does the shot hurt", "en"),
     ("cuanto cuesta", "es"), ("es seguro", "es"), ("la fiebre es un efecto secundario", "es"),
     ("de que otra forma se puede tratar", "es"), ("", "en"), ("1", "en"),
+    ("can it cause numbness?", "en"), ("Is a fevr a side effect?", "en"),
+    # The line's own words, even misspelled, are not read as near red-flag words.
+    ("what am i getting injectd with", "en"), ("can i get an infection", "en"),
 ]
 
 
@@ -263,6 +266,32 @@ def test_a_long_emergency_line_that_pushes_the_first_reply_over_two_messages_is_
 ])
 def test_more_ways_of_saying_it(catalog, request_text, hint, kind):
     assert detect(catalog, request_text, hint).kind is kind
+
+
+@pytest.mark.parametrize("request_text,hint,kind,lang", [
+    ("my chest is hurting", "en", E, "en"),  # another form of "chest hurts"
+    ("chest pian", "en", E, "en"),  # two letters swapped in a short word
+    ("i have chils", "en", U, "en"),
+    ("severe headaches", "en", U, "en"),
+    ("tengo fiebres", "es", U, "es"),
+])
+def test_typos_and_other_forms_of_a_word_are_read_as_topics_are(catalog, request_text, hint,
+                                                                 kind, lang):
+    flag = detect(catalog, request_text, hint)
+    assert flag is not None, request_text
+    assert (flag.kind, flag.lang) == (kind, lang)
+
+
+def test_an_operators_new_red_flag_word_is_heard_once_the_files_are_read_again(prompts,
+                                                                              catalog):
+    path = prompts / "en" / "red_flags.toml"
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace('"fever", ', '"fever", "rash", ', 1), encoding="utf-8")
+    edited, _ = read_checked(prompts)
+    assert edited is not None
+    assert detect(edited, "I have a rash", "en") == detect(edited, "i got a rassh", "en")
+    assert detect(edited, "I have a rash", "en").kind is U
+    assert detect(catalog, "I have a rash", "en") is None  # the old words stay the old
 
 
 @pytest.mark.parametrize("request_text,hint", [

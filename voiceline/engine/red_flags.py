@@ -5,27 +5,44 @@ anything else, and answer a red flag with its wording, never a topic. The words 
 operators' (``<lang>/red_flags.toml``), in two groups: ``emergency`` (911, 988) and
 ``urgent`` (a problem after a treatment: call the doctor who treated you).
 
-Matching is deliberately tolerant, since missing a red flag is the costly mistake: every
-language's words are tried (a Spanish texter may write English), accents and case are
-ignored, words are folded by sound ("pexo" is "pecho", "inchado" is "hinchado"), one typo
-is forgiven in a word of five letters or more (two from eight), and up to ``MAX_GAP``
-other words may come between a phrase's words ("pain way worse" is "pain worse"). Only
-urgent words give way to a general question ("Is a fever a side effect?"), and only when
-the request says nothing of the person's own ("I", "my"); emergencies never do.
+Words are read by the engine that reads topic requests (``text.understanding``): one index
+per language whose concepts are the red-flag words, so a request's word is found as the
+engine finds a topic's word: accents and case ignored, text-speak spelled out, stemmed
+("hurting" is "hurts"), a near spelling taken for the nearest known word ("swolen" is
+"swollen"; a word of four letters or fewer only with two letters swapped, "pian"). Red
+flags add two tolerances of their own, since missing one is the costly mistake: a word
+folded by sound ("pexo" is "pecho") and a short word one letter short of a longer one
+("fevr" is "fever"). Every language's words are tried (a Spanish texter may write
+English). The index knows the line's own words (topics, prompts, the guide) as words that
+count for nothing, so a word of the line is never taken for a near red-flag word ("fewer
+pills" is not "fever", "injected" is not "infected"): a line word counts only if it is
+itself a red-flag word.
+
+A phrase is found when its words come in order with at most ``MAX_GAP`` other words
+between two of them ("pain way worse" is "pain worse"), something the engine's contiguous
+phrases do not allow. Only urgent words give way to a general question ("Is a fever a side
+effect?"), and only when the request says nothing of the person's own ("I", "my");
+emergencies never do. Those question words are matched as written (folded by sound), never
+as near spellings: a doubtful question is answered as a red flag.
 """
 
 from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Sequence
+import threading
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
+from rapidfuzz.distance import OSA
+
 from ..catalog import Catalog
 from ..text.matching import normalise
+from ..text.understanding import Index, build_index, stop_words, words_of
 
 MAX_GAP = 2  # other words allowed between two words of a phrase
+SHORT = 4  # the longest word the engine takes as written, and red flags one letter short
 
 
 class RedFlagKind(StrEnum):
@@ -49,54 +66,139 @@ def detect(catalog: Catalog, request: str, lang_hint: str | None = None) -> RedF
     answer is in ``lang_hint`` (the caller's or texter's language) if it is one of them,
     else in the first of flow.toml's languages that matched.
     """
-    words = _tokens(request)
-    if not words:
+    plain = _plain(request)
+    if not plain:
         return None
-    known = _vocabulary(catalog)
-    codes = sorted(catalog.flow.languages, key=lambda c: c != lang_hint)
+    flags = _flags_of(catalog)
+    codes = sorted(flags.languages, key=lambda c: c != lang_hint)
+    readings: dict[str, tuple[frozenset[str], ...]] = {}
     for kind in RedFlagKind:
         for code in codes:
-            flags = catalog.languages[code].red_flags
-            group = flags.groups.get(kind.value)
-            if group is None or not any(_has_phrase(words, _tokens(p), known) for p in group.words):
+            language = flags.languages[code]
+            phrases = language.groups.get(kind.value, ())
+            if not phrases:
                 continue
-            if kind is RedFlagKind.URGENT and _general_question(catalog, words):
+            heard = readings.get(code)
+            if heard is None:
+                heard = readings[code] = language.heard(plain)
+            present = frozenset().union(*heard)
+            if not any(_has_phrase(heard, phrase) for phrase in phrases
+                       if present.issuperset(phrase)):
+                continue
+            if kind is RedFlagKind.URGENT and flags.general_question(plain):
                 continue
             return RedFlag(kind, code)
     return None
 
 
-def _general_question(catalog: Catalog, words: tuple[str, ...]) -> bool:
-    """A question about the treatment in general, in any language's words."""
-    general = [p for lang in catalog.languages.values() for p in lang.red_flags.general]
-    personal = [p for lang in catalog.languages.values() for p in lang.red_flags.personal]
-    return (any(_has_phrase(words, _tokens(p)) for p in general)
-            and not any(_has_phrase(words, _tokens(p)) for p in personal))
+# ------------------------------------------------------------------ the catalog's flags
+
+@dataclass(frozen=True)
+class _Language:
+    """One language's red-flag phrases, as the words to look for, and how a request's
+    words are read: each as the red-flag words it stands for, and itself."""
+
+    code: str
+    groups: dict[str, tuple[tuple[str, ...], ...]]
+    read: Callable[[str], frozenset[str]]
+
+    def heard(self, plain: str) -> tuple[frozenset[str], ...]:
+        return tuple(self.read(word) | {word} for word in words_of(plain, self.code))
 
 
-_VOCABULARIES: dict[str, frozenset[str]] = {}
+@dataclass(frozen=True)
+class _Flags:
+    languages: dict[str, _Language]
+    general: tuple[tuple[str, ...], ...]  # general-question phrases, every language's
+    personal: tuple[tuple[str, ...], ...]
+
+    def general_question(self, plain: str) -> bool:
+        """A question about the treatment in general, in any language's words."""
+        words = tuple(frozenset({_fold(w)}) for w in plain.split())
+        return (any(_has_phrase(words, p) for p in self.general)
+                and not any(_has_phrase(words, p) for p in self.personal))
 
 
-def _vocabulary(catalog: Catalog) -> frozenset[str]:
-    """Words the line itself uses (topics, prompts, the guide) that are not red-flag words:
-    a request's word found here is taken as written, never as a typo of a red-flag word
-    ("fewer pills" is not "fever", "injected" is not "infected")."""
-    found = _VOCABULARIES.get(catalog.version)
-    if found is not None:
-        return found
+_lock = threading.Lock()
+_built: list[tuple[Catalog, _Flags]] = []  # the last few catalogs
+
+
+def _flags_of(catalog: Catalog) -> _Flags:
+    """The catalog's red-flag indexes, built the first time they are needed (catalogs are
+    immutable; a reload makes a new one)."""
+    for known, flags in _built:
+        if known is catalog:
+            return flags
+    line_words = _line_words(catalog)
+    languages: dict[str, _Language] = {}
+    for code in catalog.flow.languages:
+        groups = {kind: tuple(_phrase(p, code) for p in group.words)
+                  for kind, group in catalog.languages[code].red_flags.groups.items()}
+        languages[code] = _language(code, groups, line_words)
+    general, personal = [], []
+    for lang in catalog.languages.values():
+        general += [tuple(_fold(w) for w in _plain(p).split()) for p in lang.red_flags.general]
+        personal += [tuple(_fold(w) for w in _plain(p).split())
+                     for p in lang.red_flags.personal]
+    flags = _Flags(languages, tuple(p for p in general if p), tuple(p for p in personal if p))
+    with _lock:
+        _built.insert(0, (catalog, flags))
+        del _built[4:]
+    return flags
+
+
+def _line_words(catalog: Catalog) -> frozenset[str]:
+    """Every word the line itself uses: topics, prompts, menus, the guide."""
     texts: list[str] = [*(catalog.guide.sections.values() if catalog.guide else ())]
-    flagged: set[str] = set()
     for lang in catalog.languages.values():
         texts += [*lang.call.values(), *lang.text.values(), *lang.menus.values()]
         for topic in lang.topics.values():
             texts += [topic.label, topic.spoken, topic.text, *topic.words]
-        for group in lang.red_flags.groups.values():
-            flagged.update(w for phrase in group.words for w in _tokens(phrase))
-    vocabulary = frozenset(w for text in texts for w in _tokens(text)) - flagged
-    if len(_VOCABULARIES) > 8:  # a reload makes a new catalog; old ones are not asked again
-        _VOCABULARIES.clear()
-    _VOCABULARIES[catalog.version] = vocabulary
-    return vocabulary
+    return frozenset(w for text in texts for w in _plain(text).split())
+
+
+def _language(code: str, groups: dict[str, tuple[tuple[str, ...], ...]],
+              line_words: frozenset[str]) -> _Language:
+    stops = stop_words(code)
+    flag_words = {w for phrases in groups.values() for p in phrases for w in p}
+    content = sorted(flag_words - stops)
+    concepts = {word: (word,) for word in content}  # each red-flag word a concept
+    by_sound: dict[str, set[str]] = {}
+    for word in content:
+        by_sound.setdefault(_fold(word), set()).add(word)
+    plain_index = build_index(concepts, code)
+    # The line's words are known to the index, so a near spelling finds them first; a
+    # line word that shares a red-flag word's stem ("infection", "infected") is left out,
+    # or the engine would drop the red-flag word with it, and is taken as written below.
+    ignore = sorted(w for w in line_words - flag_words if not plain_index.knows(w))
+    index = build_index(concepts, code, ignore=ignore)
+    # Small words of a phrase ("is bleeding", "on my chest") are never concepts, so they
+    # are found only as written.
+    read = functools.lru_cache(maxsize=16384)(functools.partial(
+        _read, index, line_words, {k: frozenset(v) for k, v in by_sound.items()}))
+    return _Language(code, groups, read)
+
+
+def _read(index: Index[str], line_words: frozenset[str],
+          by_sound: dict[str, frozenset[str]], word: str) -> frozenset[str]:
+    """The red-flag words ``word`` is read as (several when they share a stem)."""
+    if word in line_words:  # the line's own word is taken as written
+        return frozenset()
+    found = frozenset(m.key for m in index.rank(word).matches)
+    if found:
+        return found
+    # A spelling by sound must sound exactly like the word: near sounds are too loose
+    # ("looking" is not "choking").
+    folded = _fold(word)
+    found = by_sound.get(folded, frozenset())
+    if found or len(folded) != SHORT:
+        return found
+    # The engine takes a short word as written; a short word that is a longer red-flag
+    # word with one letter missing ("fevr") is read as that word, as missing a red flag
+    # is the costly mistake.
+    near = [sound for sound in by_sound if len(sound) == SHORT + 1
+            and sound[:1] == folded[:1] and OSA.distance(folded, sound, score_cutoff=1) <= 1]
+    return frozenset(w for sound in near for w in by_sound[sound])
 
 
 # ---------------------------------------------------------------------------- matching
@@ -105,9 +207,12 @@ _CONTRACTION = re.compile(r"\b(\w+) (t|s|m|re|ve|ll|d)\b")  # "can t" -> "cant" 
 
 
 @functools.lru_cache(maxsize=8192)
-def _tokens(text: str) -> tuple[str, ...]:
-    plain = _CONTRACTION.sub(r"\1\2", normalise(text))
-    return tuple(_fold(w) for w in plain.split())
+def _plain(text: str) -> str:
+    return _CONTRACTION.sub(r"\1\2", normalise(text))
+
+
+def _phrase(text: str, code: str) -> tuple[str, ...]:
+    return tuple(words_of(_plain(text), code))
 
 
 @functools.lru_cache(maxsize=16384)
@@ -123,25 +228,18 @@ def _fold(word: str) -> str:
     return word
 
 
-def _has_phrase(words: Sequence[str], phrase: Sequence[str],
-                known: frozenset[str] | None = None) -> bool:
-    """Whether ``phrase``'s words occur in ``words`` in order, each within ``MAX_GAP``
-    words of the one before. With ``known`` words, a typo is forgiven in any other word
-    (without, words must be the same as folded)."""
+def _has_phrase(words: Sequence[frozenset[str]], phrase: Sequence[str]) -> bool:
+    """Whether ``phrase``'s words occur in ``words`` (each request word as the words it
+    stands for) in order, each within ``MAX_GAP`` words of the one before."""
     if not phrase:
         return False
-
-    def same(heard: str, wanted: str) -> bool:
-        return heard == wanted or (known is not None and heard not in known
-                                   and _close(heard, wanted))
-
     for start, word in enumerate(words):
-        if not same(word, phrase[0]):
+        if phrase[0] not in word:
             continue
         at, found = start, True
         for wanted in phrase[1:]:
             nxt = next((i for i in range(at + 1, min(len(words), at + 2 + MAX_GAP))
-                        if same(words[i], wanted)), None)
+                        if wanted in words[i]), None)
             if nxt is None:
                 found = False
                 break
@@ -149,28 +247,3 @@ def _has_phrase(words: Sequence[str], phrase: Sequence[str],
         if found:
             return True
     return False
-
-
-@functools.lru_cache(maxsize=65536)
-def _close(heard: str, wanted: str) -> bool:
-    if len(wanted) < 5 or heard[:1] != wanted[:1] or abs(len(heard) - len(wanted)) > 2:
-        return False
-    return _distance(heard, wanted, 2 if len(wanted) >= 8 else 1)
-
-
-def _distance(a: str, b: str, limit: int) -> bool:
-    """Whether ``a`` and ``b`` are at most ``limit`` edits apart (insert, delete, change,
-    swap of two neighbours)."""
-    previous2: list[int] = []
-    previous = list(range(len(b) + 1))
-    for i, ca in enumerate(a, start=1):
-        current = [i] + [0] * len(b)
-        for j, cb in enumerate(b, start=1):
-            current[j] = min(previous[j] + 1, current[j - 1] + 1,
-                             previous[j - 1] + (ca != cb))
-            if i > 1 and j > 1 and ca == b[j - 2] and a[i - 2] == cb:
-                current[j] = min(current[j], previous2[j - 2] + 1)
-        if min(current) > limit:
-            return False
-        previous2, previous = previous, current
-    return previous[-1] <= limit
