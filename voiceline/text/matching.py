@@ -7,7 +7,6 @@ told a guess as if it were sure.
 
 from __future__ import annotations
 
-import difflib
 import functools
 import re
 import unicodedata
@@ -55,32 +54,3 @@ def best_matches(request: str, phrases: Mapping[K, Iterable[str]]) -> list[K]:
     for start, end, candidate in kept:
         reach[candidate] = max(reach.get(candidate, 0), end - start)
     return sorted(reach, key=lambda c: -reach[c])
-
-
-def closest(request: str, phrases: Mapping[K, Iterable[str]], floor: float = 0.5) -> K | None:
-    """The candidate whose phrases come nearest ``request``, even without a whole phrase
-    in it: the share of a phrase's words found in the request, each word forgiving a typo
-    or a different ending. None when nothing reaches ``floor``."""
-    asked = normalise(request).split()
-    if not asked:
-        return None
-    best: tuple[float, int, K] | None = None
-    for order, (candidate, candidate_phrases) in enumerate(phrases.items()):
-        for phrase in candidate_phrases:
-            words = normalise(phrase).split()
-            if not words:
-                continue
-            found = sum(max(_likeness(word, other) for other in asked) for word in words)
-            score = found / len(words)
-            if best is None or score > best[0] or score == best[0] and order < best[1]:
-                best = (score, order, candidate)
-    return best[2] if best is not None and best[0] >= floor else None
-
-
-def _likeness(word: str, other: str) -> float:
-    if word == other:
-        return 1.0
-    if min(len(word), len(other)) < 4:
-        return 0.0  # short words must match exactly: "it" is not "is"
-    return difflib.SequenceMatcher(None, word, other).ratio() if abs(
-        len(word) - len(other)) <= 3 else 0.0

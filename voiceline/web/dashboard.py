@@ -17,10 +17,10 @@ from flask import Blueprint, Response, current_app, render_template, request
 
 from .. import settings
 from ..catalog import Catalog
+from ..engine.understand import rank
 from ..errors import StoreError
 from ..storage.reports import Report, report
 from ..storage.sql import STORE_ERRORS
-from ..text.matching import closest
 from . import charts
 from .operator import check_csrf, protect, require_operator
 from .services import current_catalog, services
@@ -73,9 +73,11 @@ def closest_topic(catalog: Catalog | None, language: str, words: str) -> str:
     one place that decides it, so a better matcher changes only this."""
     if catalog is None or not catalog.languages:
         return ""
-    lang = catalog.language(language or None)
-    found = closest(words, {t.id: (t.label, *t.words) for t in lang.topics.values()})
-    return lang.topics[found].label if found else ""
+    # The understanding engine's own ranking: what it would have offered, had it been sure.
+    code, ranking = rank(catalog, words, catalog.language(language or None).code)
+    if not ranking.matches:
+        return ""
+    return catalog.languages[code].topics[ranking.matches[0].key].label
 
 
 def _report(span: Range) -> Report:
