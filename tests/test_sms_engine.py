@@ -113,3 +113,11 @@ def test_a_decision_names_the_usage_event_and_whether_the_language_is_kept(catal
     assert picture.happened.kind is EventKind.SMS_UNREADABLE
     assert picture.language == "es" and not picture.changes_language_of(None)
     assert picture.body.startswith(gsm.to_gsm7(catalog.languages["es"].text["media"]))
+
+
+@pytest.mark.parametrize("why", [Answered.MEDIA, Answered.TOO_LONG])
+def test_a_red_flag_in_a_text_that_cannot_be_read_is_still_answered_first(catalog, why):
+    answer = answer_unreadable(catalog, ENGLISH, why, "my chest hurts, here is a photo")
+    english = catalog.languages["en"]
+    assert answer.kind is Answered.RED_FLAG and answer.red_flag == "emergency"
+    assert answer.body.startswith(gsm.to_gsm7(english.red_flags.groups["emergency"].text))

@@ -80,10 +80,26 @@ def unreadable(body_length: int, media_count: int) -> Answered | None:
     return Answered.MEDIA if media_count > 0 else None
 
 
-def answer_unreadable(catalog: Catalog, texter: Texter | None, why: Answered) -> TextAnswer:
-    """One polite sentence for a text that cannot be read, in the texter's language."""
+def answer_unreadable(catalog: Catalog, texter: Texter | None, why: Answered,
+                      body: str = "") -> TextAnswer:
+    """One polite sentence for a text that cannot be read, in the texter's language; but a
+    red flag in its words ("my chest hurts" with a photo) is answered first, as always."""
+    flagged = _red_flag_answer(catalog, texter, body[:MAX_BODY])
+    if flagged is not None:
+        return flagged
     lang = catalog.language(texter.language if texter else None)
     return TextAnswer(compose(lang, lang.text[why.value]), lang.code, why)
+
+
+def _red_flag_answer(catalog: Catalog, texter: Texter | None, body: str) -> TextAnswer | None:
+    """A red flag's wording, in the language it was written in, then the topic list."""
+    flag = detect(catalog, body, texter.language if texter else None)
+    if flag is None:
+        return None
+    lang = catalog.languages[flag.lang]
+    wording = lang.red_flags.groups[flag.kind].text
+    return TextAnswer(compose_menu(catalog, lang, wording), flag.lang, Answered.RED_FLAG,
+                      red_flag=flag.kind)
 
 
 def answer_text(catalog: Catalog, texter: Texter | None, body: str,
@@ -93,12 +109,9 @@ def answer_text(catalog: Catalog, texter: Texter | None, body: str,
     A red flag comes first ("my chest hurts"): its wording, in the language it was
     written in, then the topic list."""
     code = catalog.language(texter.language if texter else None).code
-    flag = detect(catalog, body, texter.language if texter else None)
-    if flag is not None:
-        lang = catalog.languages[flag.lang]
-        wording = lang.red_flags.groups[flag.kind].text
-        return TextAnswer(compose_menu(catalog, lang, wording), flag.lang, Answered.RED_FLAG,
-                          red_flag=flag.kind)
+    flagged = _red_flag_answer(catalog, texter, body)
+    if flagged is not None:
+        return flagged
     words = normalise(body)
     greeting = False
     for other in catalog.flow.languages:

@@ -93,7 +93,7 @@ def incoming_text() -> Response:
         return reply(last_resort(known).text)
     why = unreadable(len(request.form.get("Body", "")),
                      ascii_int(request.form.get("NumMedia", "0")[:4], 4) or 0)
-    answer = (answer_unreadable(catalog, texter, why) if why is not None else
+    answer = (answer_unreadable(catalog, texter, why, body) if why is not None else
               _remembered_answer(catalog, texter, body, opting_in))
     if answer.changes_language_of(texter):
         try:
