@@ -127,7 +127,7 @@ def _flags_of(catalog: Catalog) -> _Flags:
     """The catalog's red-flag indexes, built the first time they are needed (catalogs are
     immutable; a reload makes a new one)."""
     for known, flags in _built:
-        if known is catalog:
+        if known.same_words(catalog):
             return flags
     line_words = _line_words(catalog)
     languages: dict[str, _Language] = {}

@@ -57,7 +57,7 @@ _indexes: list[tuple[Catalog, dict[str, Index[str]]]] = []  # the last few catal
 def indexes_of(catalog: Catalog) -> dict[str, Index[str]]:
     """The catalog's indexes, one per language, built the first time they are needed."""
     for known, indexes in _indexes:
-        if known is catalog:
+        if known.same_words(catalog):
             return indexes
     built: dict[str, Index[str]] = {}
     for code, lang in catalog.languages.items():
