@@ -138,3 +138,12 @@ def test_check_warns_when_a_topic_label_is_not_understood_as_its_topic(tmp_path)
     assert catalog is not None  # a warning never stops the line
     found = [f for f in findings if f.where == "topics.risks.label"]
     assert found and found[0].severity == "warning" and "'price'" in found[0].message
+
+
+def test_a_phrase_of_small_words_gives_way_to_a_word_of_another_concept():
+    index = build_index({"what": ["what is it"], "cost": ["cost", "price"]}, "en")
+    alone = index.rank("what is it")
+    assert alone.best is not None and alone.best.key == "what"
+    # "what is it" is only the question's frame; "cost" is what is asked about.
+    asked = index.rank("what is it cost")
+    assert [m.key for m in asked.matches] == ["cost"]

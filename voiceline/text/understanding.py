@@ -322,6 +322,15 @@ class Index(Generic[K]):
                 end = start + len(phrase)
                 if tuple(stems[start:end]) == phrase:
                     spans.append((start, end, key, length))
+        # A phrase of stop words only ("what is it", "how much") names a concept only
+        # when the request has no word of its own for another one: "what is it cost" is
+        # about the cost.
+        worded = {key for t in tokens if not t.stop and t.known
+                  for key, weight in self._weights.get(t.stem, {}).items()
+                  if (t.stem, key) in self._own and weight >= 0.5}
+        if worded:
+            spans = [s for s in spans if s[2] in worded
+                     or not all(tokens[i].stop for i in range(s[0], s[1]))]
         kept = [s for s in spans if not any(
             o[2] != s[2] and o[0] <= s[0] and s[1] <= o[1] and o[3] > s[3] for o in spans)]
         claimed: dict[int, set[K]] = {}
