@@ -147,3 +147,9 @@ def test_a_phrase_of_small_words_gives_way_to_a_word_of_another_concept():
     # "what is it" is only the question's frame; "cost" is what is asked about.
     asked = index.rank("what is it cost")
     assert [m.key for m in asked.matches] == ["cost"]
+
+
+def test_between_equally_near_spellings_the_one_that_begins_alike_wins():
+    index = build_index({"cost": ["prices"], "recovery": ["process"]}, "en")
+    ranking = index.rank("proces")
+    assert ranking.best is not None and ranking.best.key == "recovery"

@@ -187,6 +187,24 @@ def spoken_key(text: str, language: str) -> str:
     return word if word in set("0123456789") else numbers.get(word, "")
 
 
+def _nearest(word: str, known: Sequence[str], limit: int) -> str:
+    """The known word nearest to ``word`` within ``limit`` edits; between equally near
+    ones, the one that begins most like it ("proces" is "process", not "prices")."""
+    found = process.extract(word, known, scorer=OSA.distance, score_cutoff=limit, limit=8)
+    if not found:
+        return ""
+    return str(min(found, key=lambda f: (f[1], -_common_start(word, str(f[0]))))[0])
+
+
+def _common_start(a: str, b: str) -> int:
+    n = 0
+    for x, y in zip(a, b, strict=False):
+        if x != y:
+            break
+        n += 1
+    return n
+
+
 class Index(Generic[K]):
     """Concepts' phrases in one language, prepared for ``rank``."""
 
@@ -269,10 +287,9 @@ class Index(Generic[K]):
                               fuzzy=True)
         limit = allowed_edits(word)
         if limit and not word.isdigit():
-            near = process.extractOne(word, self._surfaces, scorer=OSA.distance,
-                                      score_cutoff=limit)
-            if near is not None:
-                found = str(near[0])
+            near = _nearest(word, self._surfaces, limit)
+            if near:
+                found = near
                 return _Token(self._stem(found), stop=found in self._stops,
                               fuzzy=True)
             near = process.extractOne(stem, self._stems, scorer=OSA.distance,
