@@ -153,3 +153,20 @@ def test_between_equally_near_spellings_the_one_that_begins_alike_wins():
     index = build_index({"cost": ["prices"], "recovery": ["process"]}, "en")
     ranking = index.rank("proces")
     assert ranking.best is not None and ranking.best.key == "recovery"
+
+
+def test_a_word_of_a_phrase_is_no_subject_word_that_stems_alike():
+    # Spanish stems "medicaid" like "medico"; the subject word must not swallow it.
+    index = build_index({"insurance": ["medicaid", "seguro"]}, "es", ignore=["medico"])
+    ranking = index.rank("tengo medicaid")
+    assert ranking.best is not None and ranking.best.key == "insurance"
+
+
+def test_a_word_known_only_from_a_whole_phrase_is_read_as_spelled():
+    index = build_index({"off": ["pagar mi cuenta"], "story": ["cuenteme"]}, "es",
+                        whole=["off"])
+    ranking = index.rank("quiero pagar mi cuenta de la visita")
+    assert ranking.best is not None and ranking.best.key == "off"
+    # Spelled as the phrase has them, its words are no near spellings (which the line
+    # trusts less, and may glue to the next word: "cuenta de" -> "cuenteme").
+    assert ranking.best.exact == ranking.best.support == 3

@@ -224,6 +224,7 @@ class Index(Generic[K]):
         strength: dict[str, dict[K, float]] = {}
         self._phrases: dict[str, list[tuple[tuple[str, ...], K, float]]] = {}
         surfaces: set[str] = set(self._stops)
+        phrase_words: set[str] = set()
         whole_only = set(whole)
         self._own: set[tuple[str, K]] = set()  # a concept's own words, not its context's
         self._single: set[tuple[str, K]] = set()  # a concept's phrases of one word
@@ -239,6 +240,7 @@ class Index(Generic[K]):
                 if not words:
                     continue
                 surfaces.update(words)
+                phrase_words.update(w for w in words if w not in ignored)
                 # Subject words are left out of phrases too, as they are left out of
                 # requests: "what is stem cell therapy" is "what is".
                 kept = [w for w in words if w not in ignored]
@@ -258,6 +260,7 @@ class Index(Generic[K]):
             s: {k: v / max(1.0, sum(shares.values())) for k, v in shares.items()}
             for s, shares in strength.items()}
         self._surfaces = sorted(surfaces)
+        self._phrase_words = frozenset(phrase_words - self._stops)
         self._anagrams: dict[str, tuple[str, ...]] = {}
         for surface in self._surfaces:
             if len(surface) == 4:
@@ -276,9 +279,13 @@ class Index(Generic[K]):
         if word in self._stops:
             return _Token(self._stem(word), stop=True, subject=word in self._ignored_words)
         stem = self._stem(word)
-        if stem in self._ignored_stems:
+        if stem in self._ignored_stems and word not in self._phrase_words:
+            # By its stem ("medicos"), unless a phrase has the word itself: "medicaid"
+            # stems like "medico" in Spanish but is no subject word.
             return _Token(stem, stop=True, subject=True)
-        if stem in self._weights:
+        if stem in self._weights or word in self._phrase_words:
+            # A word of a phrase only (an off-topic one) is known as spelled, not read
+            # as a near spelling of another word.
             return _Token(stem, stop=False)
         if len(word) == 4:  # only a swap of two letters: "dose" is "does", "stop" not "step"
             swapped = self._anagrams.get("".join(sorted(word)), ())
