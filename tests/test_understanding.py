@@ -170,3 +170,10 @@ def test_a_word_known_only_from_a_whole_phrase_is_read_as_spelled():
     # Spelled as the phrase has them, its words are no near spellings (which the line
     # trusts less, and may glue to the next word: "cuenta de" -> "cuenteme").
     assert ranking.best.exact == ranking.best.support == 3
+
+
+def test_a_word_glued_to_a_small_word_must_be_spelled_right():
+    # "estar en" glued is within two edits of "estiramientos"; it is still "estar en".
+    index = build_index({"alternatives": ["estiramientos"], "recovery": ["en cama"]}, "es")
+    ranking = index.rank("tengo que estar en cama")
+    assert ranking.best is not None and ranking.best.key == "recovery"

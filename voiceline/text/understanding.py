@@ -315,7 +315,10 @@ class Index(Generic[K]):
             token = self._read(word)
             if i + 1 < len(words) and (not token.known or token.fuzzy):
                 joined = self._read(word + words[i + 1])  # "in shurance", "medic air"
-                if joined.known and not joined.stop:
+                # Glued to a small word, a word is only itself or a typo of itself:
+                # "estar en" is not a near spelling of "estiramientos".
+                if joined.known and not joined.stop and not (
+                        joined.fuzzy and words[i + 1] in self._stops):
                     tokens.append(joined)
                     i += 2
                     continue
