@@ -33,7 +33,7 @@ sys.path.insert(0, str(ROOT))
 from voiceline.catalog import load_catalog  # noqa: E402
 from voiceline.engine.understand import indexes_of, understand  # noqa: E402
 
-SETS = ("dev", "holdout")
+SETS = ("dev", "calib", "holdout")
 LANGUAGES = ("en", "es")
 
 

@@ -177,3 +177,14 @@ def test_a_word_glued_to_a_small_word_must_be_spelled_right():
     index = build_index({"alternatives": ["estiramientos"], "recovery": ["en cama"]}, "es")
     ranking = index.rank("tengo que estar en cama")
     assert ranking.best is not None and ranking.best.key == "recovery"
+
+
+@pytest.mark.parametrize("request_text", [
+    "how does it work", "how does this work", "how does the treatment work",
+    "how does the stem cell thing actually work", "how does it really work",
+])
+def test_a_phrase_holds_whichever_small_word_points_at_the_thing(request_text):
+    index = build_index({"how": ["how does it work"], "whether": ["does it work", "work"]},
+                        "en", ignore=["stem cell", "thing", "treatment"])
+    ranking = index.rank(request_text)
+    assert ranking.best is not None and ranking.best.key == "how"

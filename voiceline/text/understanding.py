@@ -104,6 +104,14 @@ _NUMBERS = {
     "es": {"cero": "0", "uno": "1", "una": "1", "dos": "2", "tres": "3", "cuatro": "4",
            "cinco": "5", "seis": "6", "siete": "7", "ocho": "8", "nueve": "9"},
 }
+# Words that only colour a sentence, dropped from requests and phrases alike, so that
+# "does it even work" is "does it work".
+_DROPPED = {"en": frozenset("actually even exactly basically really truly".split()),
+            "es": frozenset("realmente exactamente".split())}
+# Small words that point at the thing asked about, read as one, so that a phrase holds
+# whichever a caller says: "how does the work" (after "stem cell treatment" is left out),
+# "how does this work" and "how does it work" are one phrase.
+_SAME = {"en": {"the": "it", "this": "it", "that": "it"}}
 _KEY_WORDS = {"en": {"press", "number", "option", "choice", "key", "the", "i", "want", "pick"},
               "es": {"oprimo", "oprima", "numero", "opcion", "la", "el", "quiero", "marco",
                      "tecla"}}
@@ -171,9 +179,10 @@ def words_of(text: str, language: str) -> list[str]:
     spelled = _SPELLED.get(language, {})
     out: list[str] = []
     money = " dolares " if language == "es" else " dollars "
+    dropped, same = _DROPPED.get(language, frozenset()), _SAME.get(language, {})
     for word in normalise(text.replace("$", money)).split():
         word = spelled.get(word, word)
-        out.extend(word.split())
+        out.extend(same.get(w, w) for w in word.split() if w not in dropped)
     return out
 
 
