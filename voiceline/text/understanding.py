@@ -72,7 +72,10 @@ _STOP = {
         their them then there these they thing things think this those to uh um umm er erm
         hmm mm ah eh up us very wanna want wanted was way we well were what whats when where
         which who why will wondering with would yeah yes you your youre yall question
-        anyone somebody someone stuff let lets see say said okay alright right now""",
+        anyone somebody someone stuff let lets see say said okay alright right now
+        son daughter husband wife mom mother dad father brother sister friend neighbor
+        uncle aunt grandson granddaughter asked asking wants wondering wonders says told
+        find curious maam sir honey dear""",
     "es": """a al algo alguien algun alguna alguno como con cual cuales cuando de del donde
         e el ella ellas ellos en entonces es esa ese eso esta estan estas este esto estos
         estoy fue ha han hay la las le les lo los me mas mi mis mucho muy nada ni no nos o
@@ -80,7 +83,9 @@ _STOP = {
         son su sus tal tan te tiene tienen todo tu un una uno unos usted ustedes y ya yo
         eh em este mmm hola buenas buenos gracias favor oiga disculpe digame dime
         pregunta informacion bueno ok okay oye mire sabe sabes necesito puede podria nomas
-        solo solamente mero""",
+        solo solamente mero hijo hija esposo esposa mama papa hermano hermana amigo amiga
+        vecino vecina tio tia nieto nieta pregunte preguntar pidio averiguar dice dijo
+        quiere quieres quienes mija mijo""",
 }
 # Text-speak and speech spellings, spelled out before anything else.
 _SPELLED = {
