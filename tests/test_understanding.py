@@ -106,7 +106,7 @@ THIN = {"risks": ["cancer", "risks"], "benefits": ["stop taking pills", "benefit
     ("stop", ""),  # one word of a longer phrase
     ("surgery?", "alternatives"),
     ("is it like surgery with cortisone", ""),  # beside a long word the line does not know
-    ("surgery for my uncle and aunt", ""),  # one word among several
+    ("surgery for my dog and cat", ""),  # one word among several
     ("other options to surgery", "alternatives"),
 ])
 def test_a_win_on_one_thin_word_is_offered_not_stated(request_text, sure):
