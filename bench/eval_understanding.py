@@ -3,7 +3,7 @@
     .venv/bin/python bench/eval_understanding.py            # the shipped prompts/
     .venv/bin/python bench/eval_understanding.py --markdown --misses
 
-Each row of bench/eval/{dev,holdout}_{en,es}.tsv is a request and the topic it asks for
+Each row of bench/eval/{dev,calib,holdout}_{en,es}.tsv is a request and the topic it asks for
 ("none" when no topic answers it). The request is understood exactly as the line does
 (``engine.understand``, from the caller's language: the file's), and counted as:
 
@@ -14,7 +14,9 @@ Each row of bench/eval/{dev,holdout}_{en,es}.tsv is a request and the topic it a
 
 For "none" requests, "right first" means nothing was answered, and "wrong" that a topic
 was. Time is per request (after the catalog's index is built once), median and 99th
-percentile. Dev and holdout are printed apart: tune only on dev.
+percentile. The sets are printed apart: dev and calib are for tuning (calib was written
+apart from the line's words and measured once before it was tuned on); holdout was
+written apart too and is only counted, never listed, so tuning cannot see it.
 """
 
 from __future__ import annotations
