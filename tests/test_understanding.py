@@ -188,3 +188,15 @@ def test_a_phrase_holds_whichever_small_word_points_at_the_thing(request_text):
                         "en", ignore=["stem cell", "thing", "treatment"])
     ranking = index.rank(request_text)
     assert ranking.best is not None and ranking.best.key == "how"
+
+
+def test_a_long_spoken_request_is_read_as_a_story_that_asks_at_the_end():
+    index = build_index({"cost": ["price"], "recovery": ["work"]}, "en")
+    story = ("so the price came up when we talked about it with my neighbor last week "
+             "but now i want to know when i can go back to work")
+    ranking = index.rank(story)
+    assert [m.key for m in ranking.matches] == ["recovery", "cost"]
+    assert ranking.matches[1].score < ranking.matches[0].score
+    # A short request weighs its words alike.
+    short = index.rank("price and work")
+    assert short.matches[0].score == short.matches[1].score

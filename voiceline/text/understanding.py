@@ -58,6 +58,8 @@ STOP_IN_PHRASE = 0.4  # a stop word inside a matched phrase adds this to its len
 CONTEXT_WEIGHT = 0.25  # a word of a concept's context text, next to 1 for its own word
 LANGUAGE_MARGIN = 0.3  # how much better another language must understand a request
 STRANGE_STEM = 5  # an unknown word this long (stemmed) may be what a request is about
+LONG_REQUEST = 12  # words (subject words left out) from which a request is read as a story
+EARLY_DISCOUNT = 0.4  # how much less the first word of a long request counts than the last
 STOP_PHRASE = 0.25  # per word, for a phrase made of stop words only ("how much")
 
 # Words that say nothing about which concept is meant: function words, question words,
@@ -111,8 +113,8 @@ _NUMBERS = {
 }
 # Words that only colour a sentence, dropped from requests and phrases alike, so that
 # "does it even work" is "does it work".
-_DROPPED = {"en": frozenset("actually even exactly basically really truly".split()),
-            "es": frozenset("realmente exactamente".split())}
+_DROPPED = {"en": frozenset({"actually", "even", "exactly", "basically", "really", "truly"}),
+            "es": frozenset({"realmente", "exactamente"})}
 # Small words that point at the thing asked about, read as one, so that a phrase holds
 # whichever a caller says: "how does the work" (after "stem cell treatment" is left out),
 # "how does this work" and "how does it work" are one phrase.
@@ -308,9 +310,8 @@ class Index(Generic[K]):
                               fuzzy=True)
         limit = allowed_edits(word)
         if limit and not word.isdigit():
-            near = _nearest(word, self._surfaces, limit)
-            if near:
-                found = near
+            found = _nearest(word, self._surfaces, limit)
+            if found:
                 return _Token(self._stem(found), stop=found in self._stops,
                               fuzzy=True)
             near = process.extractOne(stem, self._stems, scorer=OSA.distance,
@@ -374,6 +375,14 @@ class Index(Generic[K]):
                      or not all(tokens[i].stop for i in range(s[0], s[1]))]
         kept = [s for s in spans if not any(
             o[2] != s[2] and o[0] <= s[0] and s[1] <= o[1] and o[3] > s[3] for o in spans)]
+        # A long spoken request tells its story first and asks at the end ("I had a
+        # fusion years ago ... can someone who had surgery get this"): its earlier words
+        # count a little less.
+        def place(i: int) -> float:
+            if len(tokens) < LONG_REQUEST:
+                return 1.0
+            return 1.0 - EARLY_DISCOUNT * (1.0 - i / (len(tokens) - 1))
+
         claimed: dict[int, set[K]] = {}
         for start, end, key, _ in kept:
             for i in range(start, end):
@@ -401,7 +410,7 @@ class Index(Generic[K]):
                 support.setdefault(key, set()).add(i)
                 if token.fuzzy:
                     near.setdefault(key, set()).add(i)
-                scores[key] = scores.get(key, 0.0) + weight * (
+                scores[key] = scores.get(key, 0.0) + weight * place(i) * (
                     FUZZY_WEIGHT if token.fuzzy else 1.0)
         counted: dict[K, set[int]] = {}
         for start, end, key, length in sorted(kept, key=lambda s: -s[3]):
@@ -415,14 +424,14 @@ class Index(Generic[K]):
             for token in tokens[start:end]:  # a whole phrase owns its words
                 if not token.stop and (token.stem, key) not in seen:
                     seen.add((token.stem, key))
-                    scores[key] = scores.get(key, 0.0) + 1.0
+                    scores[key] = scores.get(key, 0.0) + place(end - 1)
             # A whole phrase of two or more words is surer than its words one by one; a
             # phrase of stop words only ("how much", "who is it for") is a weak word.
             if all(t.stop for t in tokens[start:end]):
                 bonus = STOP_PHRASE * (end - start)
             else:
                 bonus = 0.3 * max(length - 1, 0.0)
-            scores[key] = scores.get(key, 0.0) + bonus
+            scores[key] = scores.get(key, 0.0) + bonus * place(end - 1)
         content = [t for t in tokens if not t.stop]
         unknown = sum(1 for t in content if not t.known and len(t.stem) > 2)
         # Context words strengthen a concept the request names; alone they name nothing.
