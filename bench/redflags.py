@@ -4,8 +4,9 @@ problems ``engine.red_flags.detect`` finds, and how many topic questions it flag
     .venv/bin/python bench/redflags.py [--prompts prompts] [--markdown]
 
 Reads bench/eval/redflags_*.tsv (text, label: emergency, urgent or none) and, for false
-alarms, the topic questions of bench/eval/dev_*.tsv and holdout_*.tsv (none of which is a
-red flag). The recorded run is in docs/benchmark.md.
+alarms, the topic questions of bench/eval/dev_*.tsv, calib_*.tsv and holdout_*.tsv (none
+of which is labelled a red flag; a few tell of someone else's swollen, red arm and are
+flagged urgent, which errs on the safe side). The recorded run is in docs/benchmark.md.
 """
 
 from __future__ import annotations
@@ -48,14 +49,15 @@ def main() -> None:
                 if got != label and args.misses:
                     print(f"  {lang} want {label:9} got {got:9} {row['text']}")
             table.append((f"redflags_{lang}", label, len(subset), right))
-        topics = rows(f"dev_{lang}.tsv") + rows(f"holdout_{lang}.tsv")
+        topics = [row for name in ("dev", "calib", "holdout")
+                  for row in rows(f"{name}_{lang}.tsv")]
         started = time.perf_counter()
         alarms = [r["text"] for r in topics if detect(catalog, r["text"], lang)]
         timing.append((time.perf_counter() - started) / len(topics))
         if args.misses:
             for text in alarms:
                 print(f"  {lang} topic question flagged: {text}")
-        table.append((f"dev+holdout_{lang} (topics)", "none", len(topics),
+        table.append((f"topic questions {lang}", "none", len(topics),
                       len(topics) - len(alarms)))
     header = ("requests", "label", "count", "answered right", "share")
     lines = [(name, label, str(n), str(ok), f"{ok / n:.0%}" if n else "-")
