@@ -275,14 +275,14 @@ class Index(Generic[K]):
         self._weights: dict[str, dict[K, float]] = {
             s: {k: v / max(1.0, sum(shares.values())) for k, v in shares.items()}
             for s, shares in strength.items()}
-        self._surfaces = sorted(surfaces)
+        self._surfaces = tuple(sorted(surfaces))
         self._phrase_words = frozenset(phrase_words - self._stops)
         self._anagrams: dict[str, tuple[str, ...]] = {}
         for surface in self._surfaces:
             if len(surface) == 4:
                 letters = "".join(sorted(surface))
                 self._anagrams[letters] = (*self._anagrams.get(letters, ()), surface)
-        self._stems = sorted(strength)
+        self._stems = tuple(sorted(strength))
         self._read = functools.lru_cache(maxsize=8192)(self._read_word)
 
     def _stem(self, word: str) -> str:
@@ -310,16 +310,25 @@ class Index(Generic[K]):
                               fuzzy=True)
         limit = allowed_edits(word)
         if limit and not word.isdigit():
-            found = _nearest(word, self._surfaces, limit)
+            found = _nearest(word, self._near_length("surfaces", len(word), limit), limit)
             if found:
                 return _Token(self._stem(found), stop=found in self._stops,
                               fuzzy=True)
-            near = process.extractOne(stem, self._stems, scorer=OSA.distance,
-                                      score_cutoff=allowed_edits(stem))
+            edits = allowed_edits(stem)
+            near = process.extractOne(stem, self._near_length("stems", len(stem), edits),
+                                      scorer=OSA.distance, score_cutoff=edits)
             if near is not None and allowed_edits(stem) and (
                     len(stem) > 5 or str(near[0])[:1] == stem[:1]):
                 return _Token(str(near[0]), stop=False, fuzzy=True)
         return _Token(stem, stop=False, known=False)
+
+    @functools.cache  # noqa: B019 - an index lives as long as its catalog, a few at most
+    def _near_length(self, kind: str, length: int, edits: int) -> tuple[str, ...]:
+        """The known surfaces or stems (``kind``) that ``edits`` edits can reach from a
+        word of ``length`` letters (never nearer than the difference of lengths): the
+        fraction of them worth searching."""
+        known = self._surfaces if kind == "surfaces" else self._stems
+        return tuple(w for w in known if abs(len(w) - length) <= edits)
 
     def _tokens(self, request: str) -> list[_Token]:
         words = words_of(request, self.language)
