@@ -143,6 +143,7 @@ class Ranking(Generic[K]):
     words: int  # the request's distinct words that are not stop words
     known: int = 0  # the request's words this language knows (stop words included)
     strange: int = 0  # unknown words long enough to be a subject of their own ("cortisone")
+    spoken: int = 0  # the request's words, stop words included (subject words left out)
 
     @property
     def best(self) -> Match[K] | None:
@@ -452,7 +453,7 @@ class Index(Generic[K]):
         strange = sum(1 for t in content if not t.known and len(t.stem) >= STRANGE_STEM)
         distinct = len({t.stem for t in content})
         return Ranking(matches, unknown, distinct, sum(1 for t in tokens if t.known),
-                       strange)
+                       strange, len(tokens))
 
 
 def build_index(concepts: Mapping[K, Sequence[str]], language: str,
@@ -477,6 +478,8 @@ def best_of(indexes: Sequence[Index[K]], request: str) -> tuple[str, Ranking[K]]
         raise ValueError("best_of needs at least one index")
     first = indexes[0].rank(request)
     best, strongest = (indexes[0].language, first), _strength(first) + LANGUAGE_MARGIN
+    if first.best is not None and first.known == first.spoken:
+        return best  # every word is the caller's language's: no other can do clearly better
     for index in indexes[1:]:
         ranking = index.rank(request)
         if _strength(ranking) > strongest:
