@@ -15,12 +15,12 @@ recently, looked up with a dictionary read. It is filled
   another worker or instance arrives within that time.
 
 Each entry keeps when its language was chosen: news older than what is known changes
-nothing. The thread starts with the first lookup or choice, in whichever process makes
-it (so in each gunicorn worker, after the fork), and ends when the memory is closed or
-dropped, or after ``IDLE_EXIT`` without a lookup (the next one starts it again). A
-database that is down is logged and tried again less and less often; lookups go on
-answering from what is in memory. Only keyed hashes are kept, never a number, and
-nothing here logs a key.
+nothing. The thread is started by ``start`` (the app does, as it is made: in each gunicorn
+worker, so the memory is loaded before the worker's first call) or by the first lookup in
+a process that has none (a worker forked from a process that had one), and ends when the
+memory is closed or dropped. A database that is down is logged and tried again less and
+less often; lookups go on answering from what is in memory. Only keyed hashes are kept,
+never a number, and nothing here logs a key.
 """
 
 from __future__ import annotations
@@ -29,7 +29,6 @@ import logging
 import os
 import sys
 import threading
-import time
 import weakref
 from collections import OrderedDict
 from datetime import UTC, datetime, timedelta
@@ -44,7 +43,6 @@ REFRESH_SECONDS = 10.0
 OVERLAP = timedelta(seconds=60)
 CHUNK = 1000  # rows applied per turn of the lock: a lookup never waits behind a whole load
 MAX_BACKOFF = 60.0
-IDLE_EXIT = 900.0  # seconds without a lookup: the thread ends; the next lookup starts it
 
 
 class Remembered(NamedTuple):
@@ -85,9 +83,12 @@ class LanguageMemory:
         self._lock = threading.Lock()
         self._starting = threading.Lock()
         self._thread: threading.Thread | None = None
-        self._last_use = time.monotonic()
 
     # ------------------------------------------------------------------ for requests
+
+    def start(self) -> None:
+        """Start reading the database in this process (a no-op if it does already)."""
+        self._keep_fresh()
 
     def known(self, key: str) -> str | None:
         """The language remembered for ``key``, or None. A dictionary read."""
@@ -149,7 +150,6 @@ class LanguageMemory:
         """Start the reading thread in this process if it is not running (cheap when it is)."""
         if self._pid != os.getpid():
             self._reset()
-        self._last_use = time.monotonic()
         if self._thread is not None or self.source is None or self._closed.is_set():
             return
         with self._starting:
@@ -164,8 +164,7 @@ class LanguageMemory:
     def _turn(self) -> float | None:
         """One read of the database (in the thread): the seconds until the next, or None
         when the thread should end."""
-        if self._pid != os.getpid() or time.monotonic() - self._last_use > IDLE_EXIT:
-            self._thread = None
+        if self._pid != os.getpid():
             return None
         assert self.source is not None
         since = self._newest - OVERLAP if self._newest is not None else None

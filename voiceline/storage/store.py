@@ -129,7 +129,7 @@ class SqlStore:
         self._file = os.path.abspath(database) if database and database != ":memory:" \
             else None
         self._identity: tuple[int, int] | None = None
-        self._languages: LanguageMemory | None = None
+        self._languages = LanguageMemory(self)  # its thread starts with the first lookup
 
     @property
     def dialect(self) -> str:
@@ -157,17 +157,15 @@ class SqlStore:
         return SqlEventLog(self.engine, retention_days=retention_days)
 
     def language_memory(self, refresh_seconds: float) -> LanguageMemory:
-        """This store's memory of callers' languages (made once, kept)."""
-        if self._languages is None:
-            self._languages = LanguageMemory(self, refresh_seconds)
+        """This store's memory of callers' languages, reading every ``refresh_seconds``."""
+        self._languages.refresh_seconds = refresh_seconds
         return self._languages
 
     def flush(self, timeout: float = 5.0) -> bool:
         return True  # nothing waits: every count is written by the text that made it
 
     def close(self) -> None:
-        if self._languages is not None:
-            self._languages.close()
+        self._languages.close()
         self.engine.dispose()
 
     def operator_hash(self, name: str) -> str | None:
@@ -199,7 +197,7 @@ class SqlStore:
                 row = conn.execute(SELECT_TEXTER, {"k_number_key": key}).first()
             return Texter(bool(row.opted_out), row.language) if row else None
         found = self._within("read a texter", read, seconds, writing=False)
-        if found is not None and found.language and self._languages is not None:
+        if found is not None and found.language:
             self._languages.heard(key, found.language)
         return found
 
@@ -255,8 +253,7 @@ class SqlStore:
                 _update(conn, texters, {"number_key": key}, language=language,
                         updated_at=_now())
         self._within("record a language", record)
-        if self._languages is not None:
-            self._languages.heard(key, language, _now())
+        self._languages.heard(key, language, _now())
 
     # --------------------------------------------- callers' languages (``languages``)
 
@@ -522,7 +519,7 @@ class MemoryStore:
         self.unwritable = False  # reads work, writes fail (a read-only database)
         self.callers: dict[str, tuple[str, datetime]] = {}  # callers' languages, and when
         self.changed: dict[str, datetime] = {}  # a texter's updated_at
-        self._languages: LanguageMemory | None = None
+        self._languages = LanguageMemory(self)
         self._lock = threading.Lock()
 
     def _check(self) -> None:
@@ -537,7 +534,7 @@ class MemoryStore:
     def texter(self, key: str, seconds: float = STORE_SECONDS) -> Texter | None:
         self._check()
         found = self.rows.get(key)
-        if found is not None and found.language and self._languages is not None:
+        if found is not None and found.language:
             self._languages.heard(key, found.language)
         return found
 
@@ -581,8 +578,7 @@ class MemoryStore:
             old = self.rows.get(key, Texter())
             self.rows[key] = Texter(old.opted_out, language)
             self.changed[key] = _now()
-        if self._languages is not None:
-            self._languages.heard(key, language, self.changed[key])
+        self._languages.heard(key, language, self.changed[key])
 
     def languages_since(self, since: datetime | None, limit: int) -> list[Remembered]:
         self._check()
@@ -620,16 +616,14 @@ class MemoryStore:
         return MemoryEventLog()
 
     def language_memory(self, refresh_seconds: float) -> LanguageMemory:
-        if self._languages is None:
-            self._languages = LanguageMemory(self, refresh_seconds)
+        self._languages.refresh_seconds = refresh_seconds
         return self._languages
 
     def flush(self, timeout: float = 5.0) -> bool:
         return True
 
     def close(self) -> None:
-        if self._languages is not None:
-            self._languages.close()
+        self._languages.close()
 
     def operator_hash(self, name: str) -> str | None:
         self._check()
