@@ -276,3 +276,45 @@ def test_calls_answer_at_once_when_postgresql_is_cut_off(config, postgres_sessio
             catalog.languages["en"].call["welcome"]
     finally:
         proxy.stop()
+
+
+# ----------------------------------------------------------------------------- simulator
+
+def test_the_simulator_plays_a_returning_caller(catalog):
+    from voiceline.testing.simulator import Line, run_call, simulator_app
+
+    es, en = catalog.languages["es"], catalog.languages["en"]
+    output: list[str] = []
+    typed = iter(["8", "q"])
+    code = run_call(Line(simulator_app()), lambda: next(typed, None), output.append,
+                    returning="es")
+    shown = [o.strip() for o in output]
+    assert code == 0
+    assert shown.index(es.call["welcome"]) < shown.index(en.call["offer"].format(key="8")) \
+        < shown.index(es.call["main_menu_intro"]) < shown.index(en.call["main_menu_intro"])
+    assert en.call["welcome"] not in shown
+
+
+def test_a_script_calling_twice_hears_the_phone_greeted_in_its_language(catalog):
+    from voiceline.testing.simulator import Line, run_script, simulator_app
+
+    es, en = catalog.languages["es"], catalog.languages["en"]
+    script = ["> call", en.choose.format(key="1"), "> 2", es.call["main_menu_intro"],
+              "> call", es.call["welcome"], en.call["offer"].format(key="8"),
+              "> say: English", en.call["main_menu_intro"],
+              "> call", en.call["welcome"], es.call["offer"].format(key="8")]
+    output: list[str] = []
+    assert run_script(Line(simulator_app()), script, output.append) == 0, output
+
+
+def test_simulate_call_takes_a_returning_callers_language(catalog):
+    from click.testing import CliRunner
+
+    from voiceline.cli import cli
+
+    result = CliRunner().invoke(cli, ["simulate", "call", "--returning", "es"], input="q\n")
+    assert result.exit_code == 0, result.output
+    assert catalog.languages["es"].call["welcome"] in result.output
+    assert catalog.languages["en"].call["offer"].format(key="8") in result.output
+    refused = CliRunner().invoke(cli, ["simulate", "call", "--returning", "xx"], input="q\n")
+    assert refused.exit_code == 1 and "no language 'xx'" in refused.output
