@@ -318,3 +318,18 @@ def test_simulate_call_takes_a_returning_callers_language(catalog):
     assert catalog.languages["en"].call["offer"].format(key="8") in result.output
     refused = CliRunner().invoke(cli, ["simulate", "call", "--returning", "xx"], input="q\n")
     assert refused.exit_code == 1 and "no language 'xx'" in refused.output
+
+
+def test_the_whole_call_tree_of_a_returning_caller_ends_safely(app, signer, catalog):
+    """Every key and silence at every menu, starting as a caller who chose Spanish."""
+    from voiceline.testing import CALLER_NUMBER, safe_ending, walk_calls
+
+    services_of(app).languages.chosen(number_key(SECRET, CALLER_NUMBER), "es")
+    walk = walk_calls(FlaskTransport(app.test_client()), signer)
+    assert catalog.languages["en"].call["main_menu_intro"] in walk.heard  # by the offer
+    for ending in walk.endings:
+        said = [h.text for h in ending.heard]
+        assert ending.hung_up and any(
+            safe_ending(said, lang.call["disclaimer"], lang.call["physician"],
+                        lang.call["goodbye"]) for lang in catalog.languages.values()), \
+            (ending.path, said[-3:])
