@@ -35,7 +35,7 @@ POSTGRES_URL = os.environ.get("VOICELINE_TEST_POSTGRES_URL",
 # (a new topic, a reworded sentence) never turns them red.
 FIXTURE_PROMPTS = Path(__file__).resolve().parent / "fixtures" / "prompts"
 DATA_TABLES = ("texters", "allowances", "text_guard", "events", "handled_messages",
-               "health_probe", "event_counts", "unanswered", "operators")
+               "health_probe", "event_counts", "unanswered", "operators", "callers")
 
 
 RUN_MARK = "VOICELINE_TEST_RUN"  # every process this test run starts inherits it

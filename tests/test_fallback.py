@@ -19,6 +19,7 @@ from voiceline import create_app
 from voiceline.engine.last_resort import LAST_RESORT
 from voiceline.errors import StoreError
 from voiceline.storage.events import MemoryEventLog
+from voiceline.storage.languages import LanguageMemory
 from voiceline.testing import FlaskTransport, SimulatedTexter
 from voiceline.text import gsm
 from voiceline.web.services import services_of
@@ -38,6 +39,9 @@ class UntouchableStore:
 
     def describe(self) -> str:
         return "a database that is down"  # naming it touches no database
+
+    def language_memory(self, refresh_seconds: float) -> LanguageMemory:
+        return LanguageMemory()  # callers' languages of this process only: no database
 
     def __getattr__(self, name: str):
         if name.startswith("__") or name == "engine":

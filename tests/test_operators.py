@@ -107,8 +107,9 @@ def test_a_topic_and_a_language_added_by_files_alone_reach_a_running_line(prompt
     line.act("press", "1")  # the menu the topic was added to
     assert fr.topics["procedure"].spoken in line.act("press", "4")
 
-    line.dial()
-    line.act("press", "1")
+    # The phone chose French: it is greeted in French now, English offered first (key 8).
+    assert en.call["offer"].format(key="8") in line.dial()
+    line.act("press", "8")
     assert en.topics["procedure"].spoken in line.act("say", "procedure")
 
     first = line.text("hi")

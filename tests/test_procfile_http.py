@@ -74,8 +74,9 @@ def signer(server):
 def test_all_ten_topics_by_keypad_over_http(server, signer, catalog, code):
     lang = catalog.languages[code]
     transport = HttpTransport(server)
-    for topic_id in catalog.flow.topics:
-        call = SimulatedCall(transport, signer)
+    for n, topic_id in enumerate(catalog.flow.topics):
+        # A first call from each number: the line would greet a returning one in its language.
+        call = SimulatedCall(transport, signer, caller=f"+150055{code == 'es':d}{n:04d}")
         call.start()
         call.press(str(catalog.flow.languages.index(code) + 1))
         for key in topic_path(catalog, topic_id):

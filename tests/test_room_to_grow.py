@@ -100,12 +100,13 @@ def test_the_eleventh_topic_is_served_by_keypad_speech_and_text(grown, tmp_path)
     for code_key, code in enumerate(catalog.flow.languages, start=1):
         lang = catalog.languages[code]
         spoken = lang.topics["clinic"].spoken
-        call = SimulatedCall(transport, signer)
+        # First calls from numbers of their own: a returning caller is greeted in its language.
+        call = SimulatedCall(transport, signer, caller=f"+1500555{code_key:04d}")
         call.start()
         call.press(str(code_key))
         call.press("1")  # the about menu
         assert spoken in [h.text for h in call.press("1")]  # the new first option
-        call = SimulatedCall(transport, signer)
+        call = SimulatedCall(transport, signer, caller=f"+1500556{code_key:04d}")
         call.start()
         call.press(str(code_key))
         assert spoken in [h.text for h in call.say(lang.topics["clinic"].label)]

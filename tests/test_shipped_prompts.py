@@ -45,8 +45,11 @@ def test_voiceline_check_finds_no_errors_in_the_shipped_prompts():
 def test_every_topic_is_reachable_by_saying_its_name(shipped_line, shipped):
     transport, signer = shipped_line
 
+    callers = iter(range(10_000))
+
     def say_at_main_menu(key: int, words: str) -> tuple[SimulatedCall, list[str]]:
-        call = SimulatedCall(transport, signer)
+        # A first call from each number: the line would greet a returning one in its language.
+        call = SimulatedCall(transport, signer, caller=f"+1500555{next(callers):04d}")
         call.start()
         if len(shipped.flow.languages) > 1:
             call.press(str(key))

@@ -339,9 +339,8 @@ def test_after_a_conversation_no_table_holds_the_number_or_a_text(make_app, sign
     for body in ("hi", "ES", "4", secret_words, "STOP", "START", "1", "1", "1"):
         texter.send(body)
     call = SimulatedCall(transport, signer, caller=number)
-    call.start()
-    call.press("1")
-    for key in ("2", "1", "1", "2"):  # a topic, then "text me this", then end
+    call.start()  # greeted in Spanish, the language the number texted: the main menu
+    for key in ("1", "2", "1", "2"):  # a topic, then "text me this", then end
         call.press(key)
     assert len(no_network.calls) == 1
     services_of(app).events.flush()

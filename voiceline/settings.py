@@ -100,6 +100,10 @@ SETTINGS: tuple[Setting, ...] = (
             "did not understand, for the dashboard: scrubbed of numbers, emails and "
             "addresses, at most 80 characters, never linked to a caller, deleted after 30 "
             "days (see \"Data and privacy\"). Counts are kept either way.", "0"),
+    Setting("VOICELINE_LANGUAGE_REFRESH_SECONDS", "How often, in seconds, each worker reads "
+            "the languages callers chose on other workers and instances (a returning caller "
+            "is greeted in the language they chose last time; calls never wait for it). 0 "
+            "reads them once, at start.", "10"),
     Setting("VOICELINE_PENDING_DIR", "Folder where a STOP that the database could not take "
             "waits (synced to disk) until it can; every worker applies it then, and no "
             "reply goes to that number meanwhile. Default: the system's temporary folder. "
@@ -107,7 +111,7 @@ SETTINGS: tuple[Setting, ...] = (
 )
 COUNT_SETTINGS = ("VOICELINE_TEXTS_PER_HOUR", "VOICELINE_SMS_REPLIES_PER_HOUR",
                   "VOICELINE_EVENT_RETENTION_DAYS", "VOICELINE_TRUSTED_PROXIES",
-                  "VOICELINE_PROMPTS_RELOAD_SECONDS")
+                  "VOICELINE_PROMPTS_RELOAD_SECONDS", "VOICELINE_LANGUAGE_REFRESH_SECONDS")
 
 TRUE_WORDS = {"1", "true", "yes", "on"}
 FALSE_WORDS = {"0", "false", "no", "off"}

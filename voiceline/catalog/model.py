@@ -24,8 +24,8 @@ AUDIO_SUFFIXES = (".mp3", ".wav")
 LANGUAGE_KEYS = ("name", "speech_tag", "voice", "choose", "words", "greetings", "subject_words",
                  "off_topic")
 CALL_KEYS = (
-    "welcome", "emergency", "option", "action", "universal", "menu_keys", "speak_hint", "help",
-    "no_input", "invalid_key", "not_understood", "did_you_mean", "main_menu_intro",
+    "welcome", "emergency", "offer", "option", "action", "universal", "menu_keys", "speak_hint",
+    "help", "no_input", "invalid_key", "not_understood", "did_you_mean", "main_menu_intro",
     "menu_intro", "back_at_main", "topic_reminder", "end_label", "error",
     "goodbye", "disclaimer", "physician", "star", "pound",
     "text_label", "text_sent", "text_not_possible", "text_opted_out", "text_limit", "text_busy",
@@ -52,9 +52,10 @@ LIST_KEYS = {("language", "words"), ("language", "greetings"), ("language", "sub
 PLACEHOLDERS = {"call.option": ("label", "key"), "call.action": ("label", "key"),
                 "call.invalid_key": ("key",), "call.did_you_mean": ("label",),
                 "call.menu_intro": ("label",), "language.choose": ("key",),
-                "text.more_topics": ("word",)}
+                "call.offer": ("key",), "text.more_topics": ("word",)}
 REQUIRED_PLACEHOLDERS = {"call.option": ("label", "key"), "call.action": ("label", "key"),
-                         "language.choose": ("key",), "text.more_topics": ("word",)}
+                         "language.choose": ("key",), "call.offer": ("key",),
+                         "text.more_topics": ("word",)}
 NOT_REVIEWED = "not yet reviewed"  # what reviewed_by and reviewed say until a clinician has
 
 

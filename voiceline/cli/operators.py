@@ -227,12 +227,16 @@ def simulate(ctx: click.Context, script: Path | None, prompts_dir: Path | None) 
 
 @simulate.command("call")
 @click.option("--lang", help="Choose this language at the start (e.g. es).")
+@click.option("--returning", metavar="LANG",
+              help="Call as a returning caller who chose this language before (e.g. es): "
+                   "greeted in it, the other language offered.")
 @click.pass_obj
-def simulate_call(prompts_dir: Path | None, lang: str | None) -> None:
+def simulate_call(prompts_dir: Path | None, lang: str | None, returning: str | None) -> None:
     """Call the line: read what a caller hears, press keys, say words, stay silent."""
     from ..testing.simulator import run_call
 
-    sys.exit(_run(prompts_dir, lambda line: run_call(line, _read_line, click.echo, lang)))
+    sys.exit(_run(prompts_dir, lambda line: run_call(line, _read_line, click.echo, lang,
+                                                     returning)))
 
 
 @simulate.command("text")

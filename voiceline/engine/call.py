@@ -13,6 +13,14 @@ view sends it and asks ``after_text`` what to say about it. Each step also notes
 happened (``happened``), which the view records as usage events. Keys that work at every
 menu (ISO/IEC 13714 where it speaks): ``*`` back, ``0`` help, ``#`` hear this again,
 ``9`` main menu.
+
+A returning caller whose language the line remembers (``start_call(catalog, known)``) is
+welcomed in that language only and taken straight to its main menu, which first offers
+the other languages, each in its own words and on a key no menu uses (``OFFER_KEYS``: 8,
+then 7 and 6). The offer lasts while the caller stays at that main menu (``offer`` in the
+state); it works by key and by saying the language ("English", "inglés", "español"). A
+language the caller picks (``remember``) is for the web layer to remember, never the one
+a caller who did not choose was given.
 """
 
 from __future__ import annotations
@@ -37,6 +45,10 @@ LOW_CONFIDENCE = 0.4  # below this, a single understood topic is confirmed, not 
 MAX_MISSES = 3  # after three misses the help is added; counting further changes nothing
 MAX_PICKS = 3  # a "did you mean" offers at most three topics
 KEYPAD = frozenset("0123456789*#")
+# Keys that switch language at a main menu that offers it: menus use only 1 to 5, and
+# 0, 9, * and # work everywhere.
+OFFER_KEYS = ("8", "7", "6")
+REMEMBERED = "remembered"  # the outcome of a language the line knew, not chosen in the call
 
 
 @dataclass(frozen=True)
@@ -101,6 +113,7 @@ class CallState:
     trail: tuple[str, ...] = ()  # the nodes "back" returns to, oldest first
     silences: int = 0
     misses: int = 0
+    offer: bool = False  # this main menu offers the other languages (a returning caller)
 
     @property
     def node(self) -> Node:
@@ -114,6 +127,8 @@ class CallState:
             query["s"] = str(self.silences)
         if self.misses:
             query["m"] = str(self.misses)
+        if self.offer:
+            query["o"] = "1"
         return query
 
     @classmethod
@@ -124,7 +139,7 @@ class CallState:
 
         trail = tuple(t for t in str(args.get("trail", ""))[:200].split(",") if t)
         return cls(str(args.get("lang", ""))[:10], str(args.get("at", LANGUAGE))[:100],
-                   trail[-10:], count("s"), count("m"))
+                   trail[-10:], count("s"), count("m"), args.get("o") == "1")
 
 
 @dataclass(frozen=True)
@@ -153,6 +168,7 @@ class Step:
     hangup: bool = False
     send_text: str = ""  # a topic to text to the caller; then ``after_text`` goes on
     happened: tuple[Happened, ...] = ()
+    remember: str = ""  # a language the caller chose: for the web layer to remember
 
 
 @dataclass(frozen=True)
@@ -168,12 +184,20 @@ class CallerInput:
 
 # ------------------------------------------------------------------------------ entry points
 
-def start_call(catalog: Catalog) -> Step:
-    """A new call: welcome and emergency notice in every language, then the language choice."""
+def start_call(catalog: Catalog, known_language: str | None = None) -> Step:
+    """A new call: welcome and emergency notice in every language, then the language choice.
+    A caller whose language is known (``known_language``, remembered from an earlier call
+    or text) hears them in that language only, then its main menu, offering the others."""
     if len(catalog.flow.languages) == 1:
         lang = catalog.language(None)
         alone = (_say(lang, "welcome"), _say(lang, "emergency"))
         return _with_prefix(enter(catalog, _at_main(catalog, lang)), alone)
+    if known_language in catalog.flow.languages:
+        lang = catalog.languages[known_language or ""]
+        greeting = (_say(lang, "welcome"), _say(lang, "emergency"))
+        step = _with_prefix(enter(catalog, replace(_at_main(catalog, lang), offer=True)),
+                            greeting)
+        return _noting(step, Happened(EventKind.LANGUAGE_CHOSEN, lang.code, outcome=REMEMBERED))
     opening = tuple(s for code in catalog.flow.languages
                     for s in (_say(catalog.languages[code], "welcome"),
                               _say(catalog.languages[code], "emergency")))
@@ -243,7 +267,8 @@ def enter(catalog: Catalog, state: CallState, replay: bool = True, keys: bool = 
         return Step(gather=Gather(lang.code, (*prompt, *_keys(lang, keys)), state,
                                   _hints(lang)))
     menu = catalog.flow.menus[node.id]
-    if menu.id == catalog.flow.main_menu:
+    main = menu.id == catalog.flow.main_menu
+    if main:
         intro = _say(lang, "main_menu_intro")
     else:
         intro = Speech(lang.code, lang.said("menu_intro", label=lang.menus[menu.id]))
@@ -251,9 +276,14 @@ def enter(catalog: Catalog, state: CallState, replay: bool = True, keys: bool = 
                    for o in menu.options)
     # The keys that work everywhere are said once, at the main menu (help and repeat;
     # back and main menu mean nothing there), and in full after a miss or a silence.
-    tail = (_say(lang, "menu_keys"),) if menu.id == catalog.flow.main_menu and not keys else ()
-    return Step(gather=Gather(lang.code, (intro, *offers, *tail, *_keys(lang, keys)),
-                              state, _hints(lang)))
+    tail = (_say(lang, "menu_keys"),) if main and not keys else ()
+    # The other languages first, each in its own words: who needs one hears it at once.
+    others = _offered(catalog, lang) if main and state.offer else {}
+    switch = tuple(Speech(code, fill(catalog.languages[code].call["offer"], {"key": key}),
+                          "call.offer") for code, key in others.items())
+    hints = (*_hints(lang), *(w for code in others for w in catalog.languages[code].words))
+    return Step(gather=Gather(lang.code, (*switch, intro, *offers, *tail, *_keys(lang, keys)),
+                              state, hints))
 
 
 # ------------------------------------------------------------------------------- internals
@@ -300,6 +330,33 @@ def _at_main(catalog: Catalog, lang: Language) -> CallState:
     return CallState(lang.code, catalog.flow.main_menu)
 
 
+def _main_again(catalog: Catalog, lang: Language, state: CallState) -> CallState:
+    """The main menu, from ``state``: still offering the other languages if it did."""
+    offer = state.offer and state.at == catalog.flow.main_menu
+    return replace(_at_main(catalog, lang), offer=offer)
+
+
+def _offered(catalog: Catalog, lang: Language) -> dict[str, str]:
+    """The languages a main menu in ``lang`` offers instead, by key (at most three)."""
+    others = [code for code in catalog.flow.languages if code != lang.code]
+    return dict(zip(others, OFFER_KEYS, strict=False))
+
+
+def _switch(catalog: Catalog, code: str) -> Step:
+    """The caller picked ``code`` at a main menu that offered it: that main menu, still
+    offering the others (a key pressed by mistake is undone the same way)."""
+    lang = catalog.languages[code]
+    step = enter(catalog, replace(_at_main(catalog, lang), offer=True))
+    return replace(_noting(step, Happened(EventKind.LANGUAGE_CHOSEN, code)), remember=code)
+
+
+def _language_named(catalog: Catalog, said: str) -> str | None:
+    """The language a request names as a whole ("English", "inglés", "español"), if any."""
+    plain = normalise(said)
+    return next((code for code in catalog.flow.languages
+                 if plain in {normalise(w) for w in catalog.languages[code].words}), None)
+
+
 def _valid(catalog: Catalog, state: CallState) -> CallState:
     """A state naming things that do not exist (an old or forged URL) becomes the main menu."""
     if state.node.kind is NodeKind.LANGUAGE:
@@ -331,7 +388,8 @@ def _answer_language(catalog: Catalog, state: CallState, given: CallerInput) -> 
         if flag is not None:  # said before any menu, in the language it was said in
             step = _red_flag_first(catalog, CallState(flag.lang, catalog.flow.main_menu),
                                    flag.lang, flag.kind)
-            return _noting(step, Happened(EventKind.LANGUAGE_CHOSEN, flag.lang))
+            return replace(_noting(step, Happened(EventKind.LANGUAGE_CHOSEN, flag.lang)),
+                           remember=flag.lang)
         words = {c: catalog.languages[c].words for c in codes}
         said = normalise(given.speech)
         chosen = next((c for c in codes if said in {normalise(w) for w in words[c]}), None)
@@ -341,15 +399,18 @@ def _answer_language(catalog: Catalog, state: CallState, given: CallerInput) -> 
         if asked is not None and asked.anything:
             step = _to_understood(catalog, CallState(asked.language, catalog.flow.main_menu),
                                   asked, given)
-            return _noting(step, Happened(EventKind.LANGUAGE_CHOSEN, asked.language))
+            return replace(_noting(step, Happened(EventKind.LANGUAGE_CHOSEN, asked.language)),
+                           remember=asked.language)
         if chosen is None:
             found = best_matches(given.speech, words)  # "in english please"
             chosen = found[0] if len(found) == 1 else None
+    picked = chosen
     if chosen is None and (given.silent and state.silences >= 1 or state.misses >= 2):
         chosen = codes[0]  # never a dead end: after a second try, carry on in the default
     if chosen is not None:
-        return _noting(enter(catalog, CallState(chosen, catalog.flow.main_menu)),
+        step = _noting(enter(catalog, CallState(chosen, catalog.flow.main_menu)),
                        Happened(EventKind.LANGUAGE_CHOSEN, chosen))
+        return replace(step, remember=picked or "")  # the default is not the caller's choice
     default = catalog.language(None)
     if given.silent:
         again = replace(state, silences=state.silences + 1)
@@ -384,7 +445,11 @@ def _press(catalog: Catalog, lang: Language, state: CallState, key: str) -> Step
     if key == REPEAT:
         return enter(catalog, _fresh(state))
     if key == MAIN:
-        return enter(catalog, _at_main(catalog, lang))
+        return enter(catalog, _main_again(catalog, lang, state))
+    if state.offer and state.at == catalog.flow.main_menu:
+        switch = {k: code for code, k in _offered(catalog, lang).items()}
+        if key in switch:
+            return _switch(catalog, switch[key])
     target = _target_of_key(catalog, state, key)
     if target is KeyAction.END:
         return end_call(lang)
@@ -425,7 +490,7 @@ def _go(catalog: Catalog, lang: Language, state: CallState, target: Node) -> Ste
 
 def _back(catalog: Catalog, lang: Language, state: CallState) -> Step:
     if not state.trail:
-        main = _at_main(catalog, lang)
+        main = _main_again(catalog, lang, state)
         if state.at == catalog.flow.main_menu:
             return _with_prefix(enter(catalog, main), (_say(lang, "back_at_main"),))
         return enter(catalog, main)
@@ -447,6 +512,10 @@ def _hear(catalog: Catalog, lang: Language, state: CallState, given: CallerInput
     if flag is not None:
         return _red_flag_first(catalog, _fresh(state), flag.lang, flag.kind)
     said = normalise(given.speech)
+    offering = state.offer and state.at == catalog.flow.main_menu
+    named = _language_named(catalog, given.speech) if offering else None
+    if named is not None:  # "English", "inglés", "español"
+        return _switch(catalog, named)
     for command, words in lang.commands.items():
         if said in {normalise(w) for w in words}:  # the whole request is the command
             return _command(catalog, lang, state, command)
@@ -457,7 +526,11 @@ def _hear(catalog: Catalog, lang: Language, state: CallState, given: CallerInput
     for menu_id, label in lang.menus.items():
         if menu_id != catalog.flow.main_menu:
             phrases[menu_id] = (label,)
+    if offering:  # "in English, please"
+        phrases |= {f"!{code}": catalog.languages[code].words for code in catalog.flow.languages}
     found = best_matches(given.speech, phrases)
+    if found and found[0].startswith("!"):
+        return _switch(catalog, found[0].removeprefix("!"))
     if found and not found[0].startswith("@"):
         return _go(catalog, lang, state, Node.menu(found[0]))
     if found:

@@ -21,6 +21,19 @@ texters = sa.Table(
     sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
     # Counts opt-out changes: the change committed last has the highest number.
     sa.Column("opt_version", sa.Integer, nullable=False, default=0, server_default="0"),
+    # The language memory reads the languages changed since it last looked (``languages``).
+    sa.Index("texters_updated_at", "updated_at"),
+)
+
+# The language a caller chose on the phone, for their next call (``languages``). Apart
+# from ``texters`` on purpose: a row there means the number has texted (its first text
+# gets the welcome, 911 and how to stop), and a call must not change that.
+callers = sa.Table(
+    "callers", metadata,
+    sa.Column("number_key", sa.String(64), primary_key=True),
+    sa.Column("language", sa.String(16), nullable=False),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Index("callers_updated_at", "updated_at"),
 )
 
 allowances = sa.Table(

@@ -2,10 +2,13 @@
 
 A phone number never reaches the database: ``number_key`` turns it into an HMAC-SHA256
 with ``VOICELINE_HASH_SECRET``, which is never stored here, so a dump alone cannot be
-searched for a number. Per number the line keeps the opt-out and language (``texters``)
-and, in one row (``text_guard``), a loop guard (a short digest of the last text, keyed by
-the secret and the number, never the text) and how many replies it sent this hour. The
-rules that decide with them are in ``guards``.
+searched for a number. Per number the line keeps the opt-out and language (``texters``),
+the language chosen on the phone (``callers``), and, in one row (``text_guard``), a loop
+guard (a short digest of the last text, keyed by the secret and the number, never the
+text) and how many replies it sent this hour. The rules that decide with them are in
+``guards``. Each store makes one ``languages.LanguageMemory`` (calls read it, never the
+database), tells it the texters' languages it reads and sets, and serves its reads and
+writes of ``callers``.
 
 ``SqlStore`` runs on SQLite or PostgreSQL through SQLAlchemy Core (engine set-up in
 ``sql``). Opt-outs and languages change with the number's row locked (PostgreSQL:
@@ -55,7 +58,8 @@ from ..engine.guards import (
 from ..engine.outcomes import Verdict
 from ..errors import StoreError
 from .events import EventLog, MemoryEventLog, SqlEventLog
-from .schema import handled_messages, metadata, operators, texters
+from .languages import LanguageMemory, Remembered
+from .schema import callers, handled_messages, metadata, operators, texters
 from .sql import STORE_SECONDS, Transaction, make_engine, within
 
 log = logging.getLogger(__name__)
@@ -78,6 +82,8 @@ class Store(Protocol):
     def upgrade(self) -> bool: ...
     def describe(self) -> str: ...
     def event_log(self, retention_days: int) -> EventLog: ...
+    # Callers' languages, for calls that never wait: one memory per store.
+    def language_memory(self, refresh_seconds: float) -> LanguageMemory: ...
     def flush(self, timeout: float = 5.0) -> bool: ...
     def close(self) -> None: ...
     # Operator accounts (/operator): the password hash is made and checked by the web layer.
@@ -123,6 +129,7 @@ class SqlStore:
         self._file = os.path.abspath(database) if database and database != ":memory:" \
             else None
         self._identity: tuple[int, int] | None = None
+        self._languages = LanguageMemory(self)  # its thread starts with the first lookup
 
     @property
     def dialect(self) -> str:
@@ -149,10 +156,16 @@ class SqlStore:
         """Usage events go to the same database."""
         return SqlEventLog(self.engine, retention_days=retention_days)
 
+    def language_memory(self, refresh_seconds: float) -> LanguageMemory:
+        """This store's memory of callers' languages, reading every ``refresh_seconds``."""
+        self._languages.refresh_seconds = refresh_seconds
+        return self._languages
+
     def flush(self, timeout: float = 5.0) -> bool:
         return True  # nothing waits: every count is written by the text that made it
 
     def close(self) -> None:
+        self._languages.close()
         self.engine.dispose()
 
     def operator_hash(self, name: str) -> str | None:
@@ -183,7 +196,10 @@ class SqlStore:
             with self._transaction("read a texter", reading=True) as conn:
                 row = conn.execute(SELECT_TEXTER, {"k_number_key": key}).first()
             return Texter(bool(row.opted_out), row.language) if row else None
-        return self._within("read a texter", read, seconds, writing=False)
+        found = self._within("read a texter", read, seconds, writing=False)
+        if found is not None and found.language:
+            self._languages.heard(key, found.language)
+        return found
 
     def admit_text(self, key: str, digest: str | None, limit: int, per: timedelta
                    ) -> Admission:
@@ -237,6 +253,35 @@ class SqlStore:
                 _update(conn, texters, {"number_key": key}, language=language,
                         updated_at=_now())
         self._within("record a language", record)
+        self._languages.heard(key, language, _now())
+
+    # --------------------------------------------- callers' languages (``languages``)
+
+    def languages_since(self, since: datetime | None, limit: int) -> list[Remembered]:
+        """The newest ``limit`` languages of texters and callers changed after ``since``
+        (all when None), newest first. Only the language memory's own thread asks, never
+        a request, so it runs in that thread, not through ``within``."""
+        self._check_file()
+        with self._transaction("read callers' languages", reading=True) as conn:
+            rows = conn.execute(_languages_statement(since is not None),
+                                {"since": since, "limit": limit}).all()
+        return [Remembered(row.number_key, row.language, row.updated_at) for row in rows]
+
+    def write_callers(self, chosen: list[Remembered]) -> None:
+        """Callers' choices, for their next call (the language memory's writer thread): a
+        choice older than the one stored changes nothing."""
+        self._check_file()
+        lock = _writers_of(self._file) if self._file is not None else None
+        if lock is not None and not lock.acquire(timeout=STORE_SECONDS):
+            raise StoreError("could not remember callers' languages: the database is busy")
+        try:
+            with self._transaction("remember callers' languages", durable=False) as conn:
+                conn.execute(_callers_statement(self.dialect), [
+                    {"v_number_key": c.key, "v_language": c.language, "v_updated_at": c.at}
+                    for c in chosen])
+        finally:
+            if lock is not None:
+                lock.release()
 
     def take(self, key: str, kind: str, limit: int, per: timedelta) -> bool:
         """Use one of a number's ``limit`` per ``per``; False when none is left. One
@@ -401,6 +446,31 @@ def _take_statement(dialect: str):
 
 
 @functools.cache
+def _languages_statement(since: bool):
+    """Texters' and callers' languages, newest first (changed after :since, if ``since``)."""
+    moment = sa.DateTime(timezone=True)
+    parts = []
+    for table in (texters, callers):
+        where: list[sa.ColumnElement[bool]] = [table.c.language.is_not(None)]
+        if since:
+            where.append(table.c.updated_at > sa.bindparam("since", type_=moment))
+        parts.append(sa.select(table.c.number_key, table.c.language, table.c.updated_at)
+                     .where(*where))
+    both = sa.union_all(*parts).subquery()
+    return sa.select(both).order_by(both.c.updated_at.desc()).limit(sa.bindparam("limit"))
+
+
+@functools.cache
+def _callers_statement(dialect: str):
+    insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(callers).values(
+        {name: sa.bindparam(f"v_{name}") for name in ("number_key", "language", "updated_at")})
+    return insert.on_conflict_do_update(
+        index_elements=["number_key"],
+        set_={"language": insert.excluded.language, "updated_at": insert.excluded.updated_at},
+        where=callers.c.updated_at <= insert.excluded.updated_at)
+
+
+@functools.cache
 def _upsert_statement(dialect: str, table_name: str, key: tuple[str, ...],
                       names: tuple[str, ...]):
     table = metadata.tables[table_name]
@@ -447,6 +517,9 @@ class MemoryStore:
         self.broken = False
         self.operators: dict[str, str] = {}
         self.unwritable = False  # reads work, writes fail (a read-only database)
+        self.callers: dict[str, tuple[str, datetime]] = {}  # callers' languages, and when
+        self.changed: dict[str, datetime] = {}  # a texter's updated_at
+        self._languages = LanguageMemory(self)
         self._lock = threading.Lock()
 
     def _check(self) -> None:
@@ -460,7 +533,10 @@ class MemoryStore:
 
     def texter(self, key: str, seconds: float = STORE_SECONDS) -> Texter | None:
         self._check()
-        return self.rows.get(key)
+        found = self.rows.get(key)
+        if found is not None and found.language:
+            self._languages.heard(key, found.language)
+        return found
 
     def admit_text(self, key: str, digest: str | None, limit: int, per: timedelta
                    ) -> Admission:
@@ -485,6 +561,7 @@ class MemoryStore:
                 self.handled.add(message)
             old = self.rows.get(key, Texter())
             self.rows[key] = Texter(opted_out, old.language)
+            self.changed[key] = _now()
             self.versions[key] = self.versions.get(key, 0) + 1
             return self.versions[key]
 
@@ -500,6 +577,24 @@ class MemoryStore:
         with self._lock:
             old = self.rows.get(key, Texter())
             self.rows[key] = Texter(old.opted_out, language)
+            self.changed[key] = _now()
+        self._languages.heard(key, language, self.changed[key])
+
+    def languages_since(self, since: datetime | None, limit: int) -> list[Remembered]:
+        self._check()
+        with self._lock:
+            found = [Remembered(k, t.language, self.changed.get(k, _now()))
+                     for k, t in self.rows.items() if t.language]
+            found += [Remembered(k, language, at) for k, (language, at) in self.callers.items()]
+        found = [r for r in found if since is None or r.at > since]
+        return sorted(found, key=lambda r: r.at, reverse=True)[:limit]
+
+    def write_callers(self, chosen: list[Remembered]) -> None:
+        self._check_write()
+        with self._lock:
+            for c in chosen:
+                if c.key not in self.callers or self.callers[c.key][1] <= c.at:
+                    self.callers[c.key] = (c.language, c.at)
 
     def take(self, key: str, kind: str, limit: int, per: timedelta) -> bool:
         self._check_write()
@@ -520,11 +615,15 @@ class MemoryStore:
     def event_log(self, retention_days: int) -> EventLog:
         return MemoryEventLog()
 
+    def language_memory(self, refresh_seconds: float) -> LanguageMemory:
+        self._languages.refresh_seconds = refresh_seconds
+        return self._languages
+
     def flush(self, timeout: float = 5.0) -> bool:
         return True
 
     def close(self) -> None:
-        pass
+        self._languages.close()
 
     def operator_hash(self, name: str) -> str | None:
         self._check()

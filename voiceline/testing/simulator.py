@@ -6,14 +6,18 @@ with a generated auth token, an in-memory store and a stand-in for Twilio's REST
 ``SimulatedTexter`` sign every request as Twilio does. It needs no settings, no database
 and no network. The prompt files are looked at again before each input, so an operator
 can edit them and keep going. The loop guard and hourly limits on replies are off here:
-an operator sends the same text many times.
+an operator sends the same text many times. The simulated phone has one number, for its
+calls and its texts: once it chose a language (in a call, or by texting), the line greets
+its next call as a returning caller's, in that language; ``Line.remember`` (``voiceline
+simulate call --returning es``) plays a phone that chose one before the simulation began.
 
 Input and output are functions (``read_line`` returns None at the end of input, ``write``
 takes one line), so tests drive the runners like any function.
 
 A script (``voiceline simulate --script FILE``) has one thing per line::
 
-    > call                  dial the line (hanging up any call in progress)
+    > call                  dial the line (hanging up any call in progress); after a call
+                            that chose a language, the line greets the phone in it
     > 1                     press a key: 0 to 9, * or #
     > say: how much is it   say something
     > .                     stay silent until the line speaks again
@@ -38,10 +42,11 @@ from types import SimpleNamespace
 from flask import Flask
 
 from ..engine.call import KEYPAD
-from ..storage.store import MemoryStore
+from ..storage.store import MemoryStore, number_key
 from ..web.services import Limits, services_of
 from . import (
     ACCOUNT_SID,
+    CALLER_NUMBER,
     LINE_NUMBER,
     FlaskTransport,
     Heard,
@@ -159,6 +164,17 @@ class Line:
             return []
         return self.act("press", str(languages.index(code) + 1))
 
+    def remember(self, code: str) -> None:
+        """Play a phone that chose language ``code`` on an earlier call: the line greets
+        its next call in that language."""
+        catalog = services_of(self.app).catalogs.catalog
+        languages = catalog.flow.languages if catalog else ()
+        if code not in languages:
+            raise SimulationError(f"the line has no language '{code}' (it has "
+                                  f"{', '.join(languages) or 'none'})")
+        found = services_of(self.app)
+        found.languages.chosen(number_key(found.secret(), CALLER_NUMBER), code)
+
     def _said(self, heard: Iterable[Heard]) -> list[str]:
         said = [f"(plays recording {h.text})" if h.played else h.text for h in heard]
         said += [f"[text message to your phone] {body}" for body in self.outbox.take()]
@@ -167,10 +183,16 @@ class Line:
 
 # --------------------------------------------------------------------------- interactive
 
-def run_call(line: Line, read_line: ReadLine, write: Write, lang: str | None = None) -> int:
-    """A call: print what the caller hears, read keys, ``say: ...`` or ``.``, until it ends."""
+def run_call(line: Line, read_line: ReadLine, write: Write, lang: str | None = None,
+             returning: str | None = None) -> int:
+    """A call: print what the caller hears, read keys, ``say: ...`` or ``.``, until it ends.
+    ``returning``: the phone chose this language on an earlier call."""
+    if returning:
+        line.remember(returning)
     write("Calling the line. Type a key (0-9, * or #), 'say: what you want', '.' for "
           "silence, or q to hang up.")
+    if returning:
+        write(f"  [the line remembers that this phone chose {returning} before]")
     _show(write, line.dial())
     if lang:
         write(f"> (chooses {lang})")

@@ -3,13 +3,15 @@ blueprint per feature, all wired here.
 
 Tests and the simulator hand in their own parts: ``store`` (e.g. ``MemoryStore``),
 ``events`` (e.g. ``MemoryEventLog``), ``sms_client`` (anything with
-``messages.create``) and ``limits``. Anything not handed in is made from the settings.
+``messages.create``) and ``limits``. Anything not handed in is made from the settings; the
+memory of callers' languages is the store's own.
 ``phone`` makes the operators' browser phone (``voiceline.create_app`` hands in the
 simulator's); without it the operator area has no phone.
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import secrets
 from pathlib import Path
@@ -23,6 +25,7 @@ from ..catalog.holder import CatalogHolder
 from ..checks import load_checked
 from ..storage import open_store
 from ..storage.events import EventLog
+from ..storage.languages import LanguageMemory
 from ..storage.pending import PendingOptOuts
 from ..storage.store import Store
 from . import audio, dashboard, fallback, health, observability, operator, sms, voice
@@ -30,6 +33,8 @@ from . import phone as phone_page
 from .phone import MakePhone
 from .services import EXTENSION, Limits, Services, SmsClient, pin_catalog
 from .textme import twilio_client
+
+log = logging.getLogger(__name__)
 
 
 def create_app(test_config: dict[str, Any] | None = None, *, store: Store | None = None,
@@ -59,8 +64,12 @@ def create_app(test_config: dict[str, Any] | None = None, *, store: Store | None
         pending=PendingOptOuts(config.get("VOICELINE_PENDING_DIR"),
                                _database_name(store)),
         metrics=observability.init_app(app),
-        keep_unanswered=settings.is_on(config, "VOICELINE_KEEP_UNANSWERED"), make_phone=phone)
+        keep_unanswered=settings.is_on(config, "VOICELINE_KEEP_UNANSWERED"), make_phone=phone,
+        languages=_language_memory(store, settings.count(
+            config, "VOICELINE_LANGUAGE_REFRESH_SECONDS")))
     app.before_request(pin_catalog)
+    # Read callers' languages now: this worker knows them before its first call.
+    app.extensions[EXTENSION].languages.start()
     pending = app.extensions[EXTENSION].pending
     if pending.waiting():  # STOPs from before a restart: applied once the store takes them
         pending.watch(lambda key, once: store.set_opted_out(key, True, once))
@@ -110,6 +119,17 @@ def database_url(config: settings.Config, instance: str) -> str:
         return url
     os.makedirs(instance, exist_ok=True)  # for the default SQLite file only
     return f"sqlite:///{instance}/voiceline.sqlite3"
+
+
+def _language_memory(store: Store, refresh_seconds: int) -> LanguageMemory:
+    """The store's memory of callers' languages; a store that cannot make one (a stand-in
+    for a database that is down) gets one that remembers only this process's calls."""
+    try:
+        return store.language_memory(refresh_seconds)
+    except Exception as exc:  # noqa: BLE001 - calls are answered whatever the store does
+        log.warning("callers' languages are remembered in this process only (%s)",
+                    type(exc).__name__)
+        return LanguageMemory()
 
 
 def _database_name(store: Store) -> str:

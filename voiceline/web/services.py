@@ -1,9 +1,10 @@
 """What a request needs, in one typed object: ``Services``, wired by ``create_app``.
 
-The catalog holder, the store, the usage-event log, the SMS client ("text me this"), the
-limits and the per-catalog memo live here, not under loose string keys. Tests and the
-simulator hand in their own parts through ``create_app(store=..., events=...,
-sms_client=..., limits=...)``. The helpers below read them for the current request.
+The catalog holder, the store, the usage-event log, the memory of callers' languages, the
+SMS client ("text me this"), the limits and the per-catalog memo live here, not under
+loose string keys. Tests and the simulator hand in their own parts through
+``create_app(store=..., events=..., sms_client=..., limits=...)``. The helpers below read
+them for the current request.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from flask import Flask, current_app, g, has_request_context
 from ..catalog import Catalog
 from ..catalog.holder import CatalogHolder
 from ..storage.events import Event, EventLog, UnansweredWords
+from ..storage.languages import LanguageMemory
 from ..storage.pending import PendingOptOuts
 from ..storage.store import Store, message_key, number_key, text_digest
 from ..text.scrub import scrub
@@ -64,6 +66,8 @@ class Services:
     # The browser phone's simulated line for a prompts folder (``create_app(phone=...)``).
     make_phone: Callable[[Path], Any] | None = None
     memo: CatalogMemo = field(default_factory=CatalogMemo)
+    # Callers' languages by number key, in this process: calls read it, never the database.
+    languages: LanguageMemory = field(default_factory=LanguageMemory)
     _sms_client: SmsClient | None = None
 
     @property

@@ -4,7 +4,10 @@ Twilio posts ``/voice`` when a call comes in and ``/voice/answer`` for each key,
 request or silence; the call engine decides and ``twiml`` renders. No database is
 touched here: the catalog is already in memory, and the call's state is in the URL.
 (The one exception is "text me this", which must read the caller's opt-out; see
-``textme``.) Usage events are queued, never written in the request. Whatever goes wrong,
+``textme``.) A returning caller's language comes from this process's memory of them
+(``storage.languages``), by the keyed hash of their number; the language a caller picks
+goes into it, and to the database in the background. Usage events are queued, never
+written in the request. Whatever goes wrong,
 the caller hears words and a way forward, never an HTTP 500. ``/voice/status`` takes
 Twilio's call status callback.
 """
@@ -32,7 +35,7 @@ from ..engine.outcomes import CallEnd, EventKind
 from ..text.digits import ascii_int
 from . import textme
 from .security import verify_twilio_signature
-from .services import current_catalog, keep_unanswered, note, services
+from .services import current_catalog, keep_unanswered, key_of, note, services
 from .twiml import add_speech, answer_errors, render_step, spoken_apology, xml
 
 bp = Blueprint("voice", __name__, url_prefix="/voice")
@@ -46,9 +49,12 @@ def incoming_call() -> Response:
     note(EventKind.CALL_STARTED, "voice")
     if catalog is None:
         return xml(spoken_apology(None))
-    # The same for every caller.
-    return xml(rendered(services().memo.recall(catalog, "opening", "", lambda: start_call(
-        catalog)), catalog))
+    known = _remembered_language(catalog)
+    # The same for every caller whose language is the same (or unknown).
+    step = services().memo.recall(catalog, "opening", known or "",
+                                  lambda: start_call(catalog, known))
+    _note_happened(step)
+    return xml(rendered(step, catalog))
 
 
 @bp.post("/answer")
@@ -73,7 +79,38 @@ def answer_caller() -> Response:
         if remembered:
             memo.put(catalog, "decisions", decision, known)
     _note_happened(known[0])
+    if known[0].remember:
+        _remember_language(known[0].remember)
     return xml(known[1])
+
+
+def _caller_key() -> str | None:
+    """The keyed hash of the number calling, or None when the caller ID is withheld or is
+    no phone number (every hidden caller would share one key, and one language)."""
+    caller = request.form.get("From", "")[:64]
+    return key_of(caller) if textme.can_receive(caller) else None
+
+
+def _remembered_language(catalog: Catalog) -> str | None:
+    """The language this caller chose last time, if this process knows it: a dictionary
+    read, never the database. Nothing here may fail a call."""
+    try:
+        key = _caller_key()
+        known = services().languages.known(key) if key is not None else None
+    except Exception:  # noqa: BLE001 - an unknown caller hears the opening of every language
+        log.warning("could not look up a caller's language", exc_info=True)
+        return None
+    return known if known in catalog.languages else None
+
+
+def _remember_language(code: str) -> None:
+    """A language the caller picked, for their next call (written in the background)."""
+    try:
+        key = _caller_key()
+        if key is not None:
+            services().languages.chosen(key, code)
+    except Exception:  # noqa: BLE001 - remembering must never break a call
+        log.warning("could not remember a caller's language", exc_info=True)
 
 
 def _text_me(catalog: Catalog, state: CallState, topic_id: str) -> Step:
