@@ -1,0 +1,54 @@
+"""The benchmark scripts of issue 9 run from their one documented command and print their
+tables (on the fixture prompts, so an operator's edit of prompts/ cannot break them)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from .conftest import FIXTURE_PROMPTS
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def run(script: str, *args: str) -> str:
+    done = subprocess.run([sys.executable, str(ROOT / "bench" / script),
+                           "--prompts", str(FIXTURE_PROMPTS), *args],
+                          capture_output=True, text=True, timeout=120, check=True)
+    return done.stdout
+
+
+def test_the_evaluation_prints_every_set_language_and_channel():
+    out = run("eval_understanding.py")
+    for name in ("dev", "calib", "calib2", "holdout"):
+        for lang in ("en", "es"):
+            for channel in ("voice", "sms", "all"):
+                assert f"| {name} | {lang} | {channel} |" in out
+    assert "Targets (per set and language)" in out
+
+
+def test_the_evaluation_never_lists_a_holdout_request():
+    def requests(name: str) -> set[str]:
+        text = (ROOT / "bench" / "eval" / name).read_text(encoding="utf-8")
+        return {line.split("\t")[0] for line in text.splitlines()[1:]}
+
+    tuning = set().union(*(requests(f"{n}_{lang}.tsv") for n in ("dev", "calib", "calib2")
+                           for lang in ("en", "es")))
+    only_holdout = (requests("holdout_en.tsv") | requests("holdout_es.tsv")) - tuning
+    done = subprocess.run([sys.executable, str(ROOT / "bench" / "eval_understanding.py"),
+                           "--prompts", str(FIXTURE_PROMPTS), "--misses"],
+                          capture_output=True, text=True, timeout=120, check=True)
+    listed = done.stderr
+    assert listed  # the fixture prompts miss plenty of dev requests
+    assert not [r for r in only_holdout if f"\t{r}\n" in listed]
+
+
+@pytest.mark.parametrize("script,expected", [
+    ("words_to_topic.py", "Targets (keys <= 90 words"),
+    ("redflags.py", "topic questions en"),
+])
+def test_the_other_benchmarks_print_their_tables(script, expected):
+    assert expected in run(script)
