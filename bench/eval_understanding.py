@@ -35,7 +35,7 @@ sys.path.insert(0, str(ROOT))
 from voiceline.catalog import load_catalog  # noqa: E402
 from voiceline.engine.understand import indexes_of, understand  # noqa: E402
 
-SETS = ("dev", "calib", "calib2", "calib3", "holdout")
+SETS = ("dev", "calib", "calib2", "calib3", "calib4", "holdout")
 LANGUAGES = ("en", "es")
 
 
