@@ -35,7 +35,8 @@ def test_the_evaluation_never_lists_a_holdout_request():
         text = (ROOT / "bench" / "eval" / name).read_text(encoding="utf-8")
         return {line.split("\t")[0] for line in text.splitlines()[1:]}
 
-    tuning = set().union(*(requests(f"{n}_{lang}.tsv") for n in ("dev", "calib", "calib2", "calib3", "calib4")
+    tuning_sets = ("dev", "calib", "calib2", "calib3", "calib4")
+    tuning = set().union(*(requests(f"{n}_{lang}.tsv") for n in tuning_sets
                            for lang in ("en", "es")))
     only_holdout = (requests("holdout_en.tsv") | requests("holdout_es.tsv")) - tuning
     done = subprocess.run([sys.executable, str(ROOT / "bench" / "eval_understanding.py"),
