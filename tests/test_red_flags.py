@@ -36,6 +36,7 @@ DETECTED = [
     ("no puedo respirar", "es", E, "es"),
     ("mi mamá se desmayó", "es", E, "es"),
     ("ya no quiero vivir", "es", E, "es"),
+    ("a veces pienso en matarme", "es", E, "es"),
     ("dolor de pexo", "es", E, "es"),
     ("my chest hurts", "es", E, "en"),  # a Spanish texter writing English: answered in English
     ("me duele el pecho", "en", E, "es"),
@@ -61,6 +62,10 @@ NOT_RED_FLAGS = [
     ("can it cause numbness?", "en"), ("Is a fevr a side effect?", "en"),
     # The line's own words, even misspelled, are not read as near red-flag words.
     ("what am i getting injectd with", "en"), ("can i get an infection", "en"),
+    # "My neck is killing me" is pain, not a crisis ("matarme" and "mata" share a stem).
+    ("el cuello me mata", "es"),
+    # A subject word misheard ("células mares") is not a near spelling of "mareos".
+    ("cuanto cuesta lo de las celulas mares", "es"),
 ]
 
 

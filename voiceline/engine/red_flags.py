@@ -148,10 +148,11 @@ def _flags_of(catalog: Catalog) -> _Flags:
 
 
 def _line_words(catalog: Catalog) -> frozenset[str]:
-    """Every word the line itself uses: topics, prompts, menus, the guide."""
+    """Every word the line itself uses: topics, subject words, prompts, menus, the guide."""
     texts: list[str] = [*(catalog.guide.sections.values() if catalog.guide else ())]
     for lang in catalog.languages.values():
-        texts += [*lang.call.values(), *lang.text.values(), *lang.menus.values()]
+        texts += [*lang.call.values(), *lang.text.values(), *lang.menus.values(),
+                  *lang.subject_words]
         for topic in lang.topics.values():
             texts += [topic.label, topic.spoken, topic.text, *topic.words]
     return frozenset(w for text in texts for w in _plain(text).split())
