@@ -29,6 +29,7 @@ import sys
 import tempfile
 import time
 import urllib.request
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from pathlib import Path
@@ -156,7 +157,8 @@ def cluster():
 class Gunicorn:
     """The Procfile's web process on the private cluster, in its own process group."""
 
-    def __init__(self, database_url: str, pending: Path, log: Path):
+    def __init__(self, database_url: str, pending: Path, log: Path,
+                 settings: dict[str, str] | None = None):
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         web = next(x for x in (ROOT / "Procfile").read_text().splitlines()
@@ -166,7 +168,8 @@ class Gunicorn:
                "PUBLIC_BASE_URL": self.base, "VOICELINE_HASH_SECRET": SECRET,
                "VOICELINE_PENDING_DIR": str(pending),
                "VOICELINE_PROMPTS_DIR": str(FIXTURE_PROMPTS),
-               "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
+               "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
+               **(settings or {})}
         for name in ("VOICELINE_DEV_MODE", "PROMETHEUS_MULTIPROC_DIR",
                      "VOICELINE_METRICS_TOKEN", "TWILIO_ACCOUNT_SID"):
             env.pop(name, None)
@@ -226,15 +229,22 @@ def _is_gunicorn(pid: int) -> bool:
     return False
 
 
-@pytest.fixture(scope="module")
-def line(cluster, tmp_path_factory):
-    folder = tmp_path_factory.mktemp("faults-line")
-    server = Gunicorn(cluster.url, folder, folder / "gunicorn.log")
+@contextlib.contextmanager
+def serving(cluster, folder: Path, **settings: str) -> Iterator[Gunicorn]:
+    """Gunicorn on ``cluster`` with ``settings``; stopped (the cluster woken) however the
+    tests end."""
+    server = Gunicorn(cluster.url, folder, folder / "gunicorn.log", settings)
     try:
         yield server
     finally:
         cluster.signal(signal.SIGCONT)
         server.stop()
+
+
+@pytest.fixture(scope="module")
+def line(cluster, tmp_path_factory):
+    with serving(cluster, tmp_path_factory.mktemp("faults-line")) as server:
+        yield server
 
 
 def opted_out(database_url: str, number: str, within: float = 10.0) -> bool:

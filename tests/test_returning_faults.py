@@ -15,7 +15,7 @@ import pytest
 from voiceline.storage.store import SqlStore, number_key
 from voiceline.testing import HttpTransport, SimulatedCall, TwilioSigner
 
-from .test_faults import SECRET, TOKEN, Gunicorn
+from .test_faults import SECRET, TOKEN, serving
 from .test_faults import cluster as cluster  # the fixture: a private cluster of this module's
 
 CHOSE_SPANISH = "+15005550601"
@@ -23,15 +23,9 @@ CHOSE_SPANISH = "+15005550601"
 
 @pytest.fixture(scope="module")
 def line(cluster, tmp_path_factory):
-    folder = tmp_path_factory.mktemp("returning-line")
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("VOICELINE_LANGUAGE_REFRESH_SECONDS", "1")  # gunicorn inherits it
-        server = Gunicorn(cluster.url, folder, folder / "gunicorn.log")
-    try:
+    with serving(cluster, tmp_path_factory.mktemp("returning-line"),
+                 VOICELINE_LANGUAGE_REFRESH_SECONDS="1") as server:
         yield server
-    finally:
-        cluster.signal(signal.SIGCONT)
-        server.stop()
 
 
 def timed_call(base: str, number: str, *keys: str) -> tuple[float, list[str]]:

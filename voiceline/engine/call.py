@@ -390,9 +390,7 @@ def _answer_language(catalog: Catalog, state: CallState, given: CallerInput) -> 
                                    flag.lang, flag.kind)
             return replace(_noting(step, Happened(EventKind.LANGUAGE_CHOSEN, flag.lang)),
                            remember=flag.lang)
-        words = {c: catalog.languages[c].words for c in codes}
-        said = normalise(given.speech)
-        chosen = next((c for c in codes if said in {normalise(w) for w in words[c]}), None)
+        chosen = _language_named(catalog, given.speech)
         # The first prompt listens: "what are the risks" goes straight to the risks, in
         # the language it was said in ("es" in "qué es" does not choose Spanish).
         asked = understand(catalog, given.speech, codes[0]) if chosen is None else None
@@ -402,6 +400,7 @@ def _answer_language(catalog: Catalog, state: CallState, given: CallerInput) -> 
             return replace(_noting(step, Happened(EventKind.LANGUAGE_CHOSEN, asked.language)),
                            remember=asked.language)
         if chosen is None:
+            words = {c: catalog.languages[c].words for c in codes}
             found = best_matches(given.speech, words)  # "in english please"
             chosen = found[0] if len(found) == 1 else None
     picked = chosen
