@@ -15,19 +15,26 @@ takes well under a millisecond.
 How a request is read, per language:
 
 - normalised (lowercase, no accents or punctuation), text-speak spelled out ("wat r u"),
-  fillers ("um", "uh", "eh") and spoken numbers ("two" -> "2") handled;
+  fillers ("um", "uh", "eh") and spoken numbers ("two" -> "2") handled; words that only
+  colour a sentence dropped ("actually", "really") and "the", "this", "that" read as "it",
+  in phrases and requests alike ("how does the treatment actually work");
 - words stemmed (Snowball), so "recovering" finds "recovery";
 - a word the index does not know is matched to the nearest known word within a small
   edit distance (none for words of four letters or fewer, one edit from five letters,
   two from eight), so "insurrance" finds "insurance" but "stop" does not become "step";
+  between equally near words, the one that begins alike; a word a phrase spells is
+  always read as itself;
 - words run together ("stemcells") are split, and a word broken in two ("in shurance")
   joined, when the result is a known word;
-- stop words and question words count for nothing on their own, but a phrase is matched
-  whole too: the longest phrase found wins its words ("how does it work" beats "does it
-  work"), and a shorter phrase of another concept inside it counts for nothing;
+- stop words, question words and family or reporting words ("my son wants to know")
+  count for nothing on their own, but a phrase is matched whole too: the longest phrase
+  found wins its words ("how does it work" beats "does it work"), a shorter phrase of
+  another concept inside it counts for nothing, and a phrase of stop words only ("what
+  is it") gives way to a strong word of another concept ("what is it cost");
 - each remaining word scores for every concept that has it, weighted by how few concepts
   share it (a word of one concept weighs 1, of two 0.5 ...), and a little less when it
-  was only a near spelling.
+  was only a near spelling; in a long request (``LONG_REQUEST`` words) earlier words
+  count less, since a spoken story asks at its end.
 
 A ``Match``'s score is that sum; its ``support`` is how many of the request's words
 spoke for it, ``exact`` how many of those were spelled as the index knows them.
@@ -40,6 +47,7 @@ What counts as sure is the caller's decision (``engine.understand``), not the in
 from __future__ import annotations
 
 import functools
+import os
 from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Generic, TypeVar
@@ -210,16 +218,8 @@ def _nearest(word: str, known: Sequence[str], limit: int) -> str:
     found = process.extract(word, known, scorer=OSA.distance, score_cutoff=limit, limit=8)
     if not found:
         return ""
-    return str(min(found, key=lambda f: (f[1], -_common_start(word, str(f[0]))))[0])
-
-
-def _common_start(a: str, b: str) -> int:
-    n = 0
-    for x, y in zip(a, b, strict=False):
-        if x != y:
-            break
-        n += 1
-    return n
+    return str(min(found, key=lambda f: (
+        f[1], -len(os.path.commonprefix((word, str(f[0]))))))[0])
 
 
 class Index(Generic[K]):
@@ -318,7 +318,7 @@ class Index(Generic[K]):
             edits = allowed_edits(stem)
             near = process.extractOne(stem, self._near_length("stems", len(stem), edits),
                                       scorer=OSA.distance, score_cutoff=edits)
-            if near is not None and allowed_edits(stem) and (
+            if near is not None and edits and (
                     len(stem) > 5 or str(near[0])[:1] == stem[:1]):
                 return _Token(str(near[0]), stop=False, fuzzy=True)
         return _Token(stem, stop=False, known=False)
