@@ -113,6 +113,24 @@ def test_an_english_caller_is_offered_spanish_in_spanish(app, signer, catalog):
     assert es.call["main_menu_intro"] in said(call.say("español"))
 
 
+@pytest.mark.parametrize("request_text,lang", [
+    ("my chest hurts", "en"),  # in the language offered, not the one greeted in
+    ("no puedo respirar", "es"),
+    ("english my chest hurts", "en"),  # a language's name does not hide the red flag
+])
+def test_a_red_flag_at_the_offering_main_menu_gets_its_wording_first(app, signer, catalog,
+                                                                     request_text, lang):
+    first_call_choosing(app, signer, "2")
+    call = calling(app, signer)
+    call.start()
+    heard = said(call.say(request_text))
+    words = catalog.languages[lang]
+    assert heard[0] == words.red_flags.groups["emergency"].spoken
+    assert not any(topic.spoken in heard for language in catalog.languages.values()
+                   for topic in language.topics.values())
+    assert not call.ended
+
+
 def test_the_offer_is_only_at_that_main_menu(app, signer, catalog):
     """Key 8 anywhere else is what it always was: not a choice."""
     en = catalog.languages["en"]
