@@ -1,10 +1,10 @@
 """How well the line understands requests: the evaluation set, per language and channel.
 
     .venv/bin/python bench/eval_understanding.py            # the shipped prompts/
-    .venv/bin/python bench/eval_understanding.py --markdown --misses
+    .venv/bin/python bench/eval_understanding.py --misses   # and the tuning sets' misses
 
-Each row of bench/eval/{dev,calib,holdout}_{en,es}.tsv is a request and the topic it asks for
-("none" when no topic answers it). The request is understood exactly as the line does
+Each row of bench/eval/{dev,calib,calib2,calib3,calib4,holdout}_{en,es}.tsv is a request
+and the topic it asks for ("none" when no topic answers it). The request is understood exactly as the line does
 (``engine.understand``, from the caller's language: the file's), and counted as:
 
 - right first: the topic is answered as sure;
@@ -14,9 +14,10 @@ Each row of bench/eval/{dev,calib,holdout}_{en,es}.tsv is a request and the topi
 
 For "none" requests, "right first" means nothing was answered, and "wrong" that a topic
 was. Time is per request (after the catalog's index is built once), median and 99th
-percentile. The sets are printed apart: dev and calib are for tuning (calib was written
-apart from the line's words and measured once before it was tuned on); holdout was
-written apart too and is only counted, never listed, so tuning cannot see it.
+percentile; the table is Markdown. The sets are printed apart: dev and the calib sets are
+for tuning (each calib set was written apart from the line's words and counted once
+before it was tuned on); holdout was written apart too and is only counted, never
+listed, so tuning cannot see it.
 """
 
 from __future__ import annotations
@@ -57,10 +58,9 @@ def judge(label: str, topic: str, choices: tuple[str, ...]) -> str:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--prompts", default=str(ROOT / "prompts"))
-    parser.add_argument("--markdown", action="store_true")
     parser.add_argument("--misses", action="store_true",
-                        help="list every dev request not right (never holdout rows: they "
-                             "are only counted, so tuning cannot see them)")
+                        help="list every tuning-set request not right (never holdout rows: "
+                             "they are only counted, so tuning cannot see them)")
     parser.add_argument("--sets", default=",".join(SETS))
     args = parser.parse_args()
     catalog = load_catalog(args.prompts)
