@@ -4,8 +4,9 @@
     .venv/bin/python bench/eval_understanding.py --misses   # and the tuning sets' misses
 
 Each row of bench/eval/{dev,calib,calib2,calib3,calib4,holdout}_{en,es}.tsv is a request
-and the topic it asks for ("none" when no topic answers it). The request is understood exactly as the line does
-(``engine.understand``, from the caller's language: the file's), and counted as:
+and the topic it asks for ("none" when no topic answers it). The request is understood
+exactly as the line does (``engine.understand``, from the caller's language: the file's),
+and counted as:
 
 - right first: the topic is answered as sure;
 - offered: the topic is among the "did you mean" choices;
