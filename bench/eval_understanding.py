@@ -3,7 +3,7 @@
     .venv/bin/python bench/eval_understanding.py            # the shipped prompts/
     .venv/bin/python bench/eval_understanding.py --misses   # and the tuning sets' misses
 
-Each row of bench/eval/{dev,calib,calib2,calib3,calib4,holdout}_{en,es}.tsv is a request
+Each row of bench/eval/{dev,calib,calib2..calib5,holdout,holdout2}_{en,es}.tsv is a request
 and the topic it asks for ("none" when no topic answers it). The request is understood
 exactly as the line does (``engine.understand``, from the caller's language: the file's),
 and counted as:
@@ -37,7 +37,9 @@ sys.path.insert(0, str(ROOT))
 from voiceline.catalog import load_catalog  # noqa: E402
 from voiceline.engine.understand import indexes_of, understand  # noqa: E402
 
-SETS = ("dev", "calib", "calib2", "calib3", "calib4", "holdout")
+TUNING = ("dev", "calib", "calib2", "calib3", "calib4", "calib5")
+HOLDOUTS = ("holdout", "holdout2")  # only counted, never listed
+SETS = TUNING + HOLDOUTS
 LANGUAGES = ("en", "es")
 
 
@@ -103,7 +105,7 @@ def main() -> int:
                       f"{pct['offered']:.1f} % | {pct['wrong']:.1f} % | {pct['nothing']:.1f} % | "
                       f"{c['none_wrong']} of {c['none']} | {statistics.median(t):.0f} | "
                       f"{p99:.0f} |")
-            if args.misses and name != "holdout":
+            if args.misses and name not in HOLDOUTS:
                 for miss in misses:
                     print("   ", *miss, sep="\t", file=sys.stderr)
     print()

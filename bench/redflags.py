@@ -4,7 +4,7 @@ problems ``engine.red_flags.detect`` finds, and how many topic questions it flag
     .venv/bin/python bench/redflags.py [--prompts prompts] [--markdown]
 
 Reads bench/eval/redflags_*.tsv (text, label: emergency, urgent or none) and, for false
-alarms, the topic questions of bench/eval/dev_*.tsv, calib_*.tsv and holdout_*.tsv (none
+alarms, the topic questions of bench/eval/dev_*.tsv, calib*_*.tsv and holdout*_*.tsv (none
 of which is labelled a red flag; a few tell of someone else's swollen, red arm and are
 flagged urgent, which errs on the safe side). The recorded run is in docs/benchmark.md.
 """
@@ -49,14 +49,16 @@ def main() -> None:
                 if got != label and args.misses:
                     print(f"  {lang} want {label:9} got {got:9} {row['text']}")
             table.append((f"redflags_{lang}", label, len(subset), right))
-        topics = [(name, row) for name in ("dev", "calib", "calib2", "calib3", "calib4", "holdout")
+        topics = [(name, row) for name in ("dev", "calib", "calib2", "calib3", "calib4", "calib5",
+                                            "holdout", "holdout2")
                   for row in rows(f"{name}_{lang}.tsv")]
         started = time.perf_counter()
         alarms = [(name, r["text"]) for name, r in topics if detect(catalog, r["text"], lang)]
         timing.append((time.perf_counter() - started) / len(topics))
         if args.misses:  # holdout rows are only counted, never shown
             for name, text in alarms:
-                print(f"  {lang} topic question flagged: {text}" if name != "holdout" else
+                print(f"  {lang} topic question flagged: {text}" if not name.startswith("holdout")
+                      else
                       f"  {lang} a holdout topic question flagged (not shown)")
         table.append((f"topic questions {lang}", "none", len(topics),
                       len(topics) - len(alarms)))
