@@ -136,7 +136,9 @@ def test_kept_words_are_at_most_80_characters_cut_at_a_word():
 
 @pytest.mark.parametrize("asked,closest_to", [
     ("does my insurrance pay", "insurance"), ("recuvery time", "recovery"),
-    ("side efects", "risks"), ("banana", None)])
+    ("side efects", "risks"), ("banana", None),
+    ("can i make an appointment", None),  # off-topic only: no topic, and no error
+    ("refill my prescription and how much does it cost", "cost")])
 def test_the_closest_topic_forgives_typos(catalog, asked, closest_to):
     label = catalog.languages["en"].topics[closest_to].label if closest_to else ""
     assert closest_topic(catalog, "en", asked) == label

@@ -75,9 +75,10 @@ def closest_topic(catalog: Catalog | None, language: str, words: str) -> str:
         return ""
     # The understanding engine's own ranking: what it would have offered, had it been sure.
     code, ranking = rank(catalog, words, catalog.language(language or None).code)
-    if not ranking.matches:
-        return ""
-    return catalog.languages[code].topics[ranking.matches[0].key].label
+    topics = catalog.languages[code].topics
+    # The ranking also holds the off-topic concept ("can I make an appointment"): no topic.
+    closest = next((m.key for m in ranking.matches if m.key in topics), None)
+    return topics[closest].label if closest is not None else ""
 
 
 def _report(span: Range) -> Report:
