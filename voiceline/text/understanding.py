@@ -357,6 +357,15 @@ class Index(Generic[K]):
             i += 1
         return tokens
 
+    def features(self, request: str) -> list[str]:
+        """The request as this index reads it, for a learner (``text.likelihood``): its
+        stems in order (near spellings corrected, subject words left out, stop words
+        kept, since "how much" and "how long" ask different things) and each pair of
+        neighbouring stems."""
+        stems = [t.stem for t in self._tokens(request)
+                 if not t.subject and (t.known or len(t.stem) > 2)]
+        return stems + [f"{a} {b}" for a, b in zip(stems, stems[1:], strict=False)]
+
     def _split(self, word: str) -> list[_Token]:
         for cut in range(3, len(word) - 2):
             left, right = word[:cut], word[cut:]
