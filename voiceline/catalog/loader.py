@@ -1,16 +1,18 @@
 """Reading the prompt files into a ``Catalog``, validated as a whole.
 
 ``flow.toml`` is the menu as data (with a spec version; see ``flowfile``);
-``<lang>/line.toml``, ``<lang>/topics.toml`` and ``<lang>/red_flags.toml`` hold one
-language's words (read with ``prompt_files``); the guide the topics sum up is named in
-flow.toml (``guide``). ``read_catalog`` reads them all and returns an immutable ``Catalog``
-(or None) with every finding, each naming its file, line and fix. Rules about the words
-themselves are passed in (``rules``): they live above the engines, in ``checks``.
+``<lang>/line.toml``, ``<lang>/topics.toml``, ``<lang>/red_flags.toml`` and the optional
+``<lang>/examples.toml`` hold one language's words (read with ``prompt_files``); the
+guide the topics sum up is named in flow.toml (``guide``). ``read_catalog`` reads them
+all and returns an immutable ``Catalog`` (or None) with every finding, each naming its
+file, line and fix. Rules about the words themselves are passed in (``rules``): they
+live above the engines, in ``checks``.
 """
 
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Callable, Iterable
 from datetime import date
 from pathlib import Path
@@ -26,6 +28,7 @@ from .model import (
     COMMAND_KEYS,
     LANGUAGE_KEYS,
     LIST_KEYS,
+    NO_TOPIC,
     NOT_REVIEWED,
     QUESTION_KEYS,
     RED_FLAG_KEYS,
@@ -42,6 +45,7 @@ from .model import (
 from .prompt_files import PromptFiles
 
 Rules = Callable[[Catalog], Iterable[Finding]]
+_PHONE_LIKE = re.compile(r"\d(?:[\s().-]*\d){6,}")  # seven digits or more, however written
 
 
 def load_catalog(root: str | Path, rules: Rules | None = None) -> Catalog:
@@ -144,6 +148,7 @@ def _read_language(reader: PromptFiles, code: str, flow: Flow) -> Language | Non
         reader.error(topics_path, f"topics.{extra}", f"Topic '{extra}' is not in flow.toml's "
                      "topics list.", "Add it to topics = [...] in flow.toml, or delete it.")
     red_flags = _read_red_flags(reader, folder / "red_flags.toml")
+    examples = _read_examples(reader, folder / "examples.toml", topics)
     if len([f for f in reader.findings if f.severity == "error"]) > before or red_flags is None:
         return None
     lang, call = sections["language"], sections["call"]
@@ -155,7 +160,45 @@ def _read_language(reader: PromptFiles, code: str, flow: Flow) -> Language | Non
         no_input=tuple(call["no_input"]), menus=MappingProxyType(dict(menus)),
         text=MappingProxyType(sections["text"]), topics=MappingProxyType(topics),
         commands=MappingProxyType({k: tuple(v) for k, v in sections["commands"].items()}),
-        audio=MappingProxyType(_audio_files(folder / "audio")), red_flags=red_flags)
+        audio=MappingProxyType(_audio_files(folder / "audio")), red_flags=red_flags,
+        examples=MappingProxyType(examples))
+
+
+def _read_examples(reader: PromptFiles, path: Path, topics: dict[str, Topic]
+                   ) -> dict[str, tuple[str, ...]]:
+    """Requests people sent, by topic (optional: a language without the file has none).
+    A mistake here makes nothing unsafe, so only a broken file is an error; examples
+    under a name that is no topic are a warning, and left out."""
+    if not path.is_file():
+        return {}
+    raw = reader.read_toml(path)
+    if raw is None:
+        return {}
+    examples: dict[str, tuple[str, ...]] = {}
+    seen: dict[str, str] = {}
+    for key, value in raw.items():
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            reader.error(path, key, f"'{key}' must be a list of requests in quotes.",
+                         f'Write it like {key} = ["first request", "second request"].')
+            continue
+        if key != NO_TOPIC and key not in topics:
+            reader.error(path, key, f"'{key}' is not a topic, so these examples are not used.",
+                         f"Use a topic id from topics.toml ({', '.join(topics)}) or "
+                         f"{NO_TOPIC} for requests no topic answers.", severity="warning")
+            continue
+        requests = tuple(" ".join(v.split()) for v in value if v.strip())
+        for request in requests:
+            if _PHONE_LIKE.search(request):
+                reader.error(path, key, f"'{request}' looks like it holds a phone number.",
+                             "Take the number out: these files are not private.",
+                             severity="warning")
+            other = seen.setdefault(request.lower(), key)
+            if other != key:
+                reader.error(path, key, f"'{request}' is under both {other} and {key}.",
+                             "Keep it under the one topic that answers it.",
+                             severity="warning")
+        examples[key] = requests
+    return examples
 
 
 def _read_red_flags(reader: PromptFiles, path: Path) -> RedFlags | None:

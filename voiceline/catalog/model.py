@@ -1,9 +1,9 @@
 """The catalog as a model: every word the line says, as immutable data.
 
 A ``Catalog`` holds the menu (``Flow``, from flow.toml), the guide the words sum up
-(``Guide``, named in flow.toml) and one ``Language`` per folder (line.toml, topics.toml
-and red_flags.toml); ``loader`` builds it from the files. The key names below are
-the whole vocabulary of those files.
+(``Guide``, named in flow.toml) and one ``Language`` per folder (line.toml, topics.toml,
+red_flags.toml and, if there is one, examples.toml); ``loader`` builds it from the files.
+The key names below are the whole vocabulary of those files.
 """
 
 from __future__ import annotations
@@ -56,6 +56,9 @@ PLACEHOLDERS = {"call.option": ("label", "key"), "call.action": ("label", "key")
 REQUIRED_PLACEHOLDERS = {"call.option": ("label", "key"), "call.action": ("label", "key"),
                          "language.choose": ("key",), "call.offer": ("key",),
                          "text.more_topics": ("word",)}
+# examples.toml: requests people sent, under the id of the topic that answers them, or
+# under this name when no topic does.
+NO_TOPIC = "none"
 NOT_REVIEWED = "not yet reviewed"  # what reviewed_by and reviewed say until a clinician has
 
 
@@ -124,6 +127,10 @@ class Language:
     off_topic: tuple[str, ...] = ()
     audio: Mapping[str, Path] = field(default_factory=dict)
     red_flags: RedFlags = field(default_factory=lambda: RedFlags(MappingProxyType({})))
+    # Requests people sent, by the topic id that answers them (or NO_TOPIC): the line
+    # learns from them how people ask (``engine.understand``).
+    examples: Mapping[str, tuple[str, ...]] = field(
+        default_factory=lambda: MappingProxyType({}))
 
     def key_name(self, key: str) -> str:
         """How a key is spoken: '*' is 'star' in English, 'asterisco' in Spanish."""

@@ -66,7 +66,7 @@ class PromptFiles:
         try:
             return tomllib.loads(text)
         except tomllib.TOMLDecodeError as exc:
-            line = toml_error_line(exc)
+            line = toml_error_line(exc, text)
             self.findings.append(Finding(
                 self.rel(path), line, "", f"The file's format is broken: {exc}.",
                 "Look at that line: every text needs quotes around it, every [section] needs "
@@ -74,12 +74,16 @@ class PromptFiles:
             return None
 
 
-def toml_error_line(exc: tomllib.TOMLDecodeError) -> int | None:
+def toml_error_line(exc: tomllib.TOMLDecodeError, text: str = "") -> int | None:
     lineno = getattr(exc, "lineno", None)
     if lineno:
         return int(lineno)
     found = re.search(r"line (\d+)", str(exc))
-    return int(found.group(1)) if found else None
+    if found:
+        return int(found.group(1))
+    if "end of document" in str(exc) and text:  # a list or text never closed
+        return len(text.splitlines()) or 1
+    return None
 
 
 def locate(text: str, parts: list[str]) -> int | None:
