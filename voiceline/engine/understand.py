@@ -19,6 +19,15 @@ the request also has a long word the line does not know (it may be what the requ
 really about: "la cortisona"), or two more words of its own; and not when the word was
 only a near spelling among other words ("cancel" read as "cancer"). Those become "did
 you mean": a wrong topic stated as sure is far worse for a patient than three choices.
+
+A second opinion is learned from the language's ``examples`` (requests people sent,
+under the topic that answered them, and off-topic ones under "none") and the topics'
+own words (``text.likelihood``). It only moves a decision when it is confident
+(``LIKELY``): a close call whose leading topic it agrees with is answered (unless the
+request has a long word the line does not know); a topic it
+alone finds is offered ("did you mean"), never answered; and a sure topic it strongly
+doubts (``DOUBT``) becomes "did you mean" that topic or its own. A language with few
+examples (``EXAMPLES_PER_TOPIC``) has no second opinion.
 """
 
 from __future__ import annotations
@@ -27,9 +36,11 @@ import threading
 from dataclasses import dataclass
 
 from ..catalog import Catalog
+from ..text.likelihood import Guess, Learner, learn
 from ..text.understanding import Index, Match, Ranking, best_of, build_index
 
 OFF_TOPIC = "@off_topic"  # the concept of requests the line has no answer for
+NONE = "none"  # the examples' name for them
 SURE = 0.5  # the least score of a topic answered without asking
 MARGIN = 0.6  # the runner-up must score at most this share of the winner's
 OFFER = 0.45  # the least score of a topic offered in "did you mean"
@@ -37,6 +48,9 @@ MAX_CHOICES = 3
 VETO = 0.5  # an off-topic word this strong makes no topic sure
 LONE_WORD = 0.6  # a win on one word needs that word this much its own
 LONE_AMONG = 3  # a win on one word of this many content words or more is not sure
+LIKELY = 0.7  # the learned second opinion settles a close call from this probability
+DOUBT = 0.8  # and puts a sure topic in doubt when it prefers another this strongly
+EXAMPLES_PER_TOPIC = 10  # the least examples, on average per topic, to learn from
 
 
 @dataclass(frozen=True)
@@ -50,45 +64,110 @@ class Understood:
         return bool(self.topic or self.choices)
 
 
+@dataclass(frozen=True)
+class _Reader:
+    """One language's ways of reading a request: the phrase index and what was learned."""
+
+    index: Index[str]
+    learner: Learner[str] | None  # None without enough examples to learn from
+    learned: frozenset[str] = frozenset()  # the topics it has examples of
+
+    def guess(self, request: str) -> Guess[str] | None:
+        return self.learner.guess(request) if self.learner is not None else None
+
+
 _lock = threading.Lock()
-_indexes: list[tuple[Catalog, dict[str, Index[str]]]] = []  # the last few catalogs
+_readers: list[tuple[Catalog, dict[str, _Reader]]] = []  # the last few catalogs
 
 
-def indexes_of(catalog: Catalog) -> dict[str, Index[str]]:
-    """The catalog's indexes, one per language, built the first time they are needed."""
-    for known, indexes in _indexes:
+def _readers_of(catalog: Catalog) -> dict[str, _Reader]:
+    """The catalog's readers, one per language, built the first time they are needed."""
+    for known, readers in _readers:
         if known.same_words(catalog):
-            return indexes
-    built: dict[str, Index[str]] = {}
+            return readers
+    built: dict[str, _Reader] = {}
     for code, lang in catalog.languages.items():
         concepts: dict[str, tuple[str, ...]] = {
             topic.id: (topic.label, *topic.words) for topic in lang.topics.values()}
         concepts[OFF_TOPIC] = lang.off_topic
         context = {topic.id: f"{topic.spoken} {topic.text}" for topic in lang.topics.values()}
-        built[code] = build_index(concepts, code, ignore=lang.subject_words, context=context,
-                                  whole=(OFF_TOPIC,))
+        index = build_index(concepts, code, ignore=lang.subject_words, context=context,
+                            whole=(OFF_TOPIC,))
+        examples = [(request, OFF_TOPIC if key == NONE else key)
+                    for key, requests in lang.examples.items() for request in requests
+                    if key == NONE or key in lang.topics]
+        learner = None
+        if len(examples) >= EXAMPLES_PER_TOPIC * len(lang.topics):
+            # The topics' own phrases are examples too, so a topic with none of its own
+            # is still known; with few examples the learner only repeats the phrases,
+            # confidently, and is no second opinion at all.
+            labelled = [(p, key) for key, phrases in concepts.items() for p in phrases]
+            learner = learn(index, labelled + examples)
+        learned = frozenset(key for _, key in examples)
+        built[code] = _Reader(index, learner, learned)
     with _lock:
-        _indexes.insert(0, (catalog, built))
-        del _indexes[4:]
+        _readers.insert(0, (catalog, built))
+        del _readers[4:]
     return built
+
+
+def indexes_of(catalog: Catalog) -> dict[str, Index[str]]:
+    """The catalog's phrase indexes, one per language (built once per catalog)."""
+    return {code: reader.index for code, reader in _readers_of(catalog).items()}
 
 
 def rank(catalog: Catalog, request: str, lang_code: str) -> tuple[str, Ranking[str]]:
     """The request ranked in the language that understood it best (``lang_code`` first,
     so a request both languages read alike stays in the caller's language)."""
-    indexes = indexes_of(catalog)
-    order = [indexes[lang_code]] if lang_code in indexes else []
-    order += [index for code, index in indexes.items() if code != lang_code]
+    readers = _readers_of(catalog)
+    order = [readers[lang_code].index] if lang_code in readers else []
+    order += [reader.index for code, reader in readers.items() if code != lang_code]
     return best_of(order, request)
 
 
 def understand(catalog: Catalog, request: str, lang_code: str) -> Understood:
     language, ranking = rank(catalog, request, lang_code)
-    return decide(ranking, language)
+    reader = _readers_of(catalog).get(language)
+    if reader is None:
+        return decide(ranking, language)
+    return decide(ranking, language, reader.guess(request), reader.learned)
 
 
-def decide(ranking: Ranking[str], language: str) -> Understood:
-    """Sure, a close call, or nothing, from a ranking (see the module docstring)."""
+def decide(ranking: Ranking[str], language: str, guess: Guess[str] | None = None,
+           learned: frozenset[str] = frozenset()) -> Understood:
+    """Sure, a close call, or nothing, from a ranking and the learned second opinion
+    (``learned``: the topics it has examples of; see the module docstring)."""
+    found = _decide_by_phrases(ranking, language)
+    if guess is None or guess.key is None or not language:
+        return found
+    likely = guess.key if guess.key != OFF_TOPIC else ""
+    if found.topic:
+        # A topic without examples (one just added) is weighed by its phrases alone:
+        # the learner knows too little of it to doubt it.
+        if guess.key != found.topic and guess.probability >= DOUBT \
+                and found.topic in learned:
+            return Understood(language, choices=tuple(
+                k for k in (found.topic, likely) if k))
+        return found
+    if not likely or guess.probability < LIKELY or _vetoed(ranking):
+        return found
+    leading = next((m.key for m in ranking.matches if m.key != OFF_TOPIC), "")
+    # A long word the line does not know may be what the request is really about
+    # ("toenail", "cataract"): then even two opinions that agree only offer.
+    if likely == leading and not ranking.strange:
+        return Understood(language, topic=likely)
+    others = tuple(k for k in found.choices if k != likely)
+    return Understood(language, choices=(likely, *others)[:MAX_CHOICES])
+
+
+def _vetoed(ranking: Ranking[str]) -> bool:
+    """An off-topic phrase at least as strong as any topic: no topic is answered."""
+    off_topic = ranking.score_of(OFF_TOPIC)
+    return off_topic > 0 and off_topic >= max(
+        (m.score for m in ranking.matches if m.key != OFF_TOPIC), default=0.0)
+
+
+def _decide_by_phrases(ranking: Ranking[str], language: str) -> Understood:
     off_topic = ranking.score_of(OFF_TOPIC)
     topics = [m for m in ranking.matches if m.key != OFF_TOPIC]
     if not topics or off_topic >= topics[0].score:

@@ -1,0 +1,207 @@
+"""Learning from examples: requests people sent, under the topic that answers them
+(``<lang>/examples.toml``), give the line a second opinion (``text.likelihood``) that
+settles close calls, doubts a sure topic it disagrees with, and alone only offers."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+
+from voiceline.checks import read_checked
+from voiceline.engine import understand as understanding
+from voiceline.engine.understand import OFF_TOPIC, Understood, decide, understand
+from voiceline.text.likelihood import Guess, learn
+from voiceline.text.understanding import build_index
+
+from .conftest import FIXTURE_PROMPTS
+
+# ----------------------------------------------------------------- the learner (pure)
+
+CONCEPTS = {"benefits": ["benefits", "help"], "risks": ["risks", "side effects"],
+            "cost": ["cost", "price"]}
+LABELLED = [
+    ("is it worth it", "benefits"), ("will it fix me", "benefits"),
+    ("will i move better", "benefits"), ("whats the catch", "risks"),
+    ("can it make things worse", "risks"), ("any bad reactions", "risks"),
+    ("how much $$", "cost"), ("is it gonna cost me an arm and a leg", "cost"),
+    ("can i afford it", "cost"),
+]
+
+
+@pytest.fixture(scope="module")
+def learner():
+    index = build_index(CONCEPTS, "en")
+    return learn(index, [*((p, k) for k, ps in CONCEPTS.items() for p in ps), *LABELLED])
+
+
+@pytest.mark.parametrize("request_text,likeliest", [
+    ("whats the catch with this", "risks"),  # a word only the examples have
+    ("could it make my neck worse", "risks"),
+    ("would it be worth it for me", "benefits"),
+    ("afford?", "cost"),
+    ("an arm and a leg??", "cost"),
+])
+def test_a_learner_guesses_from_the_words_its_examples_share(learner, request_text, likeliest):
+    guess = learner.guess(request_text)
+    assert guess.key == likeliest
+    assert 0.5 < guess.probability <= 1.0
+
+
+def test_a_request_of_words_never_seen_is_no_confident_guess(learner):
+    assert learner.guess("zzqx blorp").probability < 0.5
+    assert learner.guess("").probability < 0.5
+
+
+def test_a_learner_of_nothing_guesses_nothing():
+    assert learn(build_index(CONCEPTS, "en"), []).guess("cost") == Guess(None, 0.0)
+
+
+# ------------------------------------------------- the decision with a second opinion
+
+PHRASES = {"benefits": ["benefits", "what good does it do"], "risks": ["risks", "dangers"],
+           "recovery": ["recovery", "downtime"], OFF_TOPIC: ["appointment"]}
+
+
+def ranked(request_text: str):
+    return build_index(PHRASES, "en", whole=(OFF_TOPIC,)).rank(request_text)
+
+
+LEARNED = frozenset({"benefits", "risks", "recovery"})
+
+
+@pytest.mark.parametrize("request_text,guess,learned,decision", [
+    # A close call settled by a confident opinion that agrees with the leading topic.
+    ("benefits or risks", Guess("benefits", 0.9), LEARNED, Understood("en", topic="benefits")),
+    # Not confident enough: still a close call.
+    ("benefits or risks", Guess("benefits", 0.6), LEARNED,
+     Understood("en", choices=("benefits", "risks"))),
+    # The opinion prefers the runner-up: offered first, not answered.
+    ("benefits or risks", Guess("risks", 0.95), LEARNED,
+     Understood("en", choices=("risks", "benefits"))),
+    # A sure topic strongly doubted: "did you mean" that topic or the other.
+    ("what are the risks", Guess("recovery", 0.9), LEARNED,
+     Understood("en", choices=("risks", "recovery"))),
+    # ... or only that topic, when the opinion is that no topic answers it.
+    ("what are the risks", Guess(OFF_TOPIC, 0.9), LEARNED, Understood("en", choices=("risks",))),
+    # A topic the learner has no examples of (one just added) is not doubted.
+    ("what are the risks", Guess("recovery", 0.9), frozenset({"recovery"}),
+     Understood("en", topic="risks")),
+    # Agreement keeps it sure.
+    ("what are the risks", Guess("risks", 0.99), LEARNED, Understood("en", topic="risks")),
+    # Found by the opinion alone: offered, never stated as sure.
+    ("will i be laid up long", Guess("recovery", 0.99), LEARNED,
+     Understood("en", choices=("recovery",))),
+    # An off-topic phrase at least as strong as any topic: nothing, whatever the opinion.
+    ("appointment", Guess("recovery", 0.99), LEARNED, Understood("")),
+    # A long word the line does not know may be the real subject: offered, not answered.
+    ("benefits or risks of the toenails", Guess("benefits", 0.99), LEARNED,
+     Understood("en", choices=("benefits", "risks"))),
+    # No opinion: the phrases alone decide.
+    ("benefits or risks", None, LEARNED, Understood("en", choices=("benefits", "risks"))),
+])
+def test_a_second_opinion_settles_doubts_and_offers_but_never_answers_alone(
+        request_text, guess, learned, decision):
+    assert decide(ranked(request_text), "en", guess, learned) == decision
+
+
+# ------------------------------------------------------------- the file and the line
+
+EXAMPLES = """
+what_it_is = ["what is it exactly", "what are stem cells", "explain it to me"]
+risks = ["whats the catch", "so whats the catch here", "what is the catch with it",
+         "is there a catch", "catch?", "any catch to it", "whats the downside"]
+recovery = ["will i be laid up", "how long am i laid up", "laid up after?"]
+none = ["where do i park", "parking?"]
+"""
+
+
+@pytest.fixture
+def prompts(tmp_path):
+    folder = tmp_path / "prompts"
+    shutil.copytree(FIXTURE_PROMPTS, folder)
+    return folder
+
+
+def findings_of(folder, severity: str):
+    catalog, findings = read_checked(folder)
+    return catalog, [f for f in findings if f.severity == severity]
+
+
+def test_the_file_is_optional_and_read_when_there(prompts):
+    catalog, errors = findings_of(prompts, "error")
+    assert catalog is not None and not errors
+    assert dict(catalog.languages["en"].examples) == {}
+    (prompts / "en" / "examples.toml").write_text(EXAMPLES, encoding="utf-8")
+    catalog, errors = findings_of(prompts, "error")
+    assert catalog is not None and not errors
+    assert catalog.languages["en"].examples["risks"][0] == "whats the catch"
+    assert catalog.languages["en"].examples["none"] == ("where do i park", "parking?")
+
+
+def test_examples_that_are_no_list_are_an_error_naming_file_line_and_fix(prompts):
+    (prompts / "en" / "examples.toml").write_text(
+        '# requests\n\nrisks = ["whats the catch"]\ncost = "how much"\n', encoding="utf-8")
+    catalog, errors = findings_of(prompts, "error")
+    assert catalog is None
+    assert [(e.file, e.line) for e in errors] == [("prompts/en/examples.toml", 4)]
+    assert "list of requests" in errors[0].message and 'cost = ["' in errors[0].fix
+
+
+def test_a_broken_examples_file_is_an_error_with_its_line(prompts):
+    (prompts / "en" / "examples.toml").write_text('risks = ["whats the catch"\n',
+                                                   encoding="utf-8")
+    catalog, errors = findings_of(prompts, "error")
+    assert catalog is None and errors[0].file == "prompts/en/examples.toml"
+    assert errors[0].line is not None
+
+
+def test_examples_under_no_topic_or_under_two_are_warnings_and_the_line_serves(prompts):
+    (prompts / "en" / "examples.toml").write_text(
+        'risk = ["whats the catch"]\nrisks = ["laid up?"]\nrecovery = ["Laid up?"]\n',
+        encoding="utf-8")
+    catalog, warnings = findings_of(prompts, "warning")
+    assert catalog is not None
+    mine = [w for w in warnings if w.file == "prompts/en/examples.toml"]
+    assert len(mine) == 2
+    unknown = next(w for w in mine if "not a topic" in w.message)
+    assert unknown.line == 1 and "risks" in unknown.fix
+    both = next(w for w in mine if "under both" in w.message)
+    assert both.line == 3
+    assert "risk" not in catalog.languages["en"].examples
+
+
+def test_an_example_with_a_phone_number_is_a_warning(prompts):
+    (prompts / "en" / "examples.toml").write_text(
+        'cost = ["how much", "call me back at (555) 010-2233 about the price"]\n',
+        encoding="utf-8")
+    catalog, warnings = findings_of(prompts, "warning")
+    assert catalog is not None
+    assert [w.line for w in warnings if "phone number" in w.message] == [1]
+
+
+def test_a_request_taught_by_examples_is_offered_and_a_wrong_sure_guess_is_doubted(
+        prompts, monkeypatch):
+    # The fixture's words read "whats the catch" as "what is it": sure, and wrong.
+    before, _ = read_checked(prompts)
+    assert before is not None
+    assert understand(before, "whats the catch", "en").topic == "what_it_is"
+    assert not understand(before, "is there a catch", "en").anything
+    (prompts / "en" / "examples.toml").write_text(EXAMPLES, encoding="utf-8")
+    monkeypatch.setattr(understanding, "EXAMPLES_PER_TOPIC", 0)  # a small file counts here
+    after, _ = read_checked(prompts)
+    assert after is not None
+    doubted = understand(after, "whats the catch", "en")
+    assert not doubted.topic and "risks" in doubted.choices
+    # What only the examples know is offered, never answered; off-topic stays nothing.
+    assert understand(after, "is there a catch", "en") == Understood("en", choices=("risks",))
+    assert not understand(after, "where do i park", "en").topic
+
+
+def test_a_few_examples_change_nothing(prompts):
+    """With fewer than about ten examples per topic the learner would only echo the
+    topics' own words, confidently: there is no second opinion."""
+    (prompts / "en" / "examples.toml").write_text(EXAMPLES, encoding="utf-8")
+    with_few, _ = read_checked(prompts)
+    assert with_few is not None
+    assert understand(with_few, "whats the catch", "en") == Understood("en", topic="what_it_is")
