@@ -79,6 +79,8 @@ LEARNED = frozenset({"benefits", "risks", "recovery"})
     # The opinion prefers the runner-up: offered first, not answered.
     ("benefits or risks", Guess("risks", 0.95), LEARNED,
      Understood("en", choices=("risks", "benefits"))),
+    # A close call it is sure no topic answers ("can you hear me"): the menu, no guess.
+    ("benefits or risks", Guess(OFF_TOPIC, 0.9), LEARNED, Understood("")),
     # A sure topic strongly doubted: "did you mean" that topic or the other.
     ("what are the risks", Guess("recovery", 0.9), LEARNED,
      Understood("en", choices=("risks", "recovery"))),

@@ -26,7 +26,8 @@ own words (``text.likelihood``). It only moves a decision when it is confident
 (``LIKELY``): a close call whose leading topic it agrees with is answered (unless the
 request has a long word the line does not know); a topic it
 alone finds is offered ("did you mean"), never answered; and a sure topic it strongly
-doubts (``DOUBT``) becomes "did you mean" that topic or its own. A language with few
+doubts (``DOUBT``) becomes "did you mean" that topic or its own; a close call it is
+that sure no topic answers ("can you hear me") gets the menu. A language with few
 examples (``EXAMPLES_PER_TOPIC``) has no second opinion.
 """
 
@@ -149,6 +150,8 @@ def decide(ranking: Ranking[str], language: str, guess: Guess[str] | None = None
             return Understood(language, choices=tuple(
                 k for k in (found.topic, likely) if k))
         return found
+    if not likely and guess.probability >= DOUBT and found.choices:
+        return Understood("")  # a thin close call it is sure no topic answers: the menu
     if not likely or guess.probability < LIKELY or _vetoed(ranking):
         return found
     leading = next((m.key for m in ranking.matches if m.key != OFF_TOPIC), "")
