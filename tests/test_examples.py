@@ -188,22 +188,29 @@ def test_a_request_taught_by_examples_is_offered_and_a_wrong_sure_guess_is_doubt
     before, _ = read_checked(prompts)
     assert before is not None
     assert understand(before, "whats the catch", "en").topic == "what_it_is"
-    assert not understand(before, "is there a catch", "en").anything
+    assert not understand(before, "is there some catch", "en").anything
     (prompts / "en" / "examples.toml").write_text(EXAMPLES, encoding="utf-8")
     monkeypatch.setattr(understanding, "EXAMPLES_PER_TOPIC", 0)  # a small file counts here
     after, _ = read_checked(prompts)
     assert after is not None
-    doubted = understand(after, "whats the catch", "en")
+    doubted = understand(after, "whats the catch then", "en")
     assert not doubted.topic and "risks" in doubted.choices
     # What only the examples know is offered, never answered; off-topic stays nothing.
-    assert understand(after, "is there a catch", "en") == Understood("en", choices=("risks",))
+    assert understand(after, "is there some catch", "en") == \
+        Understood("en", choices=("risks",))
     assert not understand(after, "where do i park", "en").topic
 
 
-def test_a_few_examples_change_nothing(prompts):
+def test_a_few_examples_answer_themselves_and_nothing_else(prompts):
     """With fewer than about ten examples per topic the learner would only echo the
-    topics' own words, confidently: there is no second opinion."""
+    topics' own words, confidently: there is no second opinion. The requests filed are
+    still answered as the operator filed them (case, punctuation and text-speak aside)."""
     (prompts / "en" / "examples.toml").write_text(EXAMPLES, encoding="utf-8")
     with_few, _ = read_checked(prompts)
     assert with_few is not None
-    assert understand(with_few, "whats the catch", "en") == Understood("en", topic="what_it_is")
+    assert understand(with_few, "Whats the CATCH?", "en") == Understood("en", topic="risks")
+    assert understand(with_few, "wat is the catch with it", "en") == \
+        Understood("en", topic="risks")
+    assert understand(with_few, "whats the catch then", "en") == \
+        Understood("en", topic="what_it_is")  # not filed: the words alone decide
+    assert understand(with_few, "parking?", "en") == Understood("")  # filed under none

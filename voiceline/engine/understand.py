@@ -28,17 +28,20 @@ request has a long word the line does not know); a topic it
 alone finds is offered ("did you mean"), never answered; and a sure topic it strongly
 doubts (``DOUBT``) becomes "did you mean" that topic or its own; a close call it is
 that sure no topic answers ("can you hear me") gets the menu. A language with few
-examples (``EXAMPLES_PER_TOPIC``) has no second opinion.
+examples (``EXAMPLES_PER_TOPIC``) has no second opinion. A request that is one of the
+examples (read alike: case, accents, punctuation and text-speak aside) gets the topic it
+is filed under, as the operator said, or the menu if it is filed under "none".
 """
 
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 from ..catalog import Catalog
 from ..text.likelihood import Guess, Learner, learn
-from ..text.understanding import Index, Match, Ranking, best_of, build_index
+from ..text.understanding import Index, Match, Ranking, best_of, build_index, words_of
 
 OFF_TOPIC = "@off_topic"  # the concept of requests the line has no answer for
 NONE = "none"  # the examples' name for them
@@ -72,6 +75,8 @@ class _Reader:
     index: Index[str]
     learner: Learner[str] | None  # None without enough examples to learn from
     learned: frozenset[str] = frozenset()  # the topics it has examples of
+    # Each example as the index reads its words: an operator's own answer to it.
+    taught: Mapping[str, str] = field(default_factory=dict)
 
     def guess(self, request: str) -> Guess[str] | None:
         return self.learner.guess(request) if self.learner is not None else None
@@ -105,11 +110,16 @@ def _readers_of(catalog: Catalog) -> dict[str, _Reader]:
             labelled = [(p, key) for key, phrases in concepts.items() for p in phrases]
             learner = learn(index, labelled + examples)
         learned = frozenset(key for _, key in examples)
-        built[code] = _Reader(index, learner, learned)
+        taught = {_as_read(request, code): key for request, key in examples}
+        built[code] = _Reader(index, learner, learned, taught)
     with _lock:
         _readers.insert(0, (catalog, built))
         del _readers[4:]
     return built
+
+
+def _as_read(request: str, language: str) -> str:
+    return " ".join(words_of(request, language))
 
 
 def indexes_of(catalog: Catalog) -> dict[str, Index[str]]:
@@ -131,6 +141,9 @@ def understand(catalog: Catalog, request: str, lang_code: str) -> Understood:
     reader = _readers_of(catalog).get(language)
     if reader is None:
         return decide(ranking, language)
+    taught = reader.taught.get(_as_read(request, language))
+    if taught is not None:  # the very request an operator filed under a topic (or none)
+        return Understood("") if taught == OFF_TOPIC else Understood(language, topic=taught)
     return decide(ranking, language, reader.guess(request), reader.learned)
 
 
