@@ -96,9 +96,16 @@ LEARNED = frozenset({"benefits", "risks", "recovery"})
      Understood("en", choices=("recovery",))),
     # An off-topic phrase at least as strong as any topic: nothing, whatever the opinion.
     ("appointment", Guess("recovery", 0.99), LEARNED, Understood("")),
-    # A long word the line does not know may be the real subject: offered, not answered.
+    # ... unless it is all but certain of the runner-up.
+    ("benefits or risks", Guess("risks", 0.9995), LEARNED, Understood("en", topic="risks")),
+    # A long word the line does not know may be the real subject: offered, not answered,
     ("benefits or risks of the toenails", Guess("benefits", 0.99), LEARNED,
      Understood("en", choices=("benefits", "risks"))),
+    ("benefits or risks of the toenails", Guess("risks", 0.9995), LEARNED,
+     Understood("en", choices=("risks", "benefits"))),
+    # ... unless the opinion that agrees with the leading topic is all but certain.
+    ("benefits or risks of the toenails", Guess("benefits", 0.9995), LEARNED,
+     Understood("en", topic="benefits")),
     # No opinion: the phrases alone decide.
     ("benefits or risks", None, LEARNED, Understood("en", choices=("benefits", "risks"))),
 ])

@@ -23,8 +23,9 @@ you mean": a wrong topic stated as sure is far worse for a patient than three ch
 A second opinion is learned from the language's ``examples`` (requests people sent,
 under the topic that answered them, and off-topic ones under "none") and the topics'
 own words (``text.likelihood``). It only moves a decision when it is confident
-(``LIKELY``): a close call whose leading topic it agrees with is answered (unless the
-request has a long word the line does not know); a topic it
+(``LIKELY``): a close call whose leading topic it agrees with is answered (with a
+long word the line does not know beside it, only when it is all but ``CERTAIN``, as it
+must be to pick another of the close call's topics); a topic it
 alone finds is offered ("did you mean"), never answered; and a sure topic it strongly
 doubts (``DOUBT``) becomes "did you mean" that topic or its own; a close call it is
 that sure no topic answers ("can you hear me") gets the menu. A language with few
@@ -54,6 +55,7 @@ LONE_WORD = 0.6  # a win on one word needs that word this much its own
 LONE_AMONG = 3  # a win on one word of this many content words or more is not sure
 LIKELY = 0.7  # the learned second opinion settles a close call from this probability
 DOUBT = 0.8  # and puts a sure topic in doubt when it prefers another this strongly
+CERTAIN = 0.999  # and settles what the words leave open on their own from this
 EXAMPLES_PER_TOPIC = 10  # the least examples, on average per topic, to learn from
 
 
@@ -169,9 +171,12 @@ def decide(ranking: Ranking[str], language: str, guess: Guess[str] | None = None
         return found
     leading = next((m.key for m in ranking.matches if m.key != OFF_TOPIC), "")
     # A long word the line does not know may be what the request is really about
-    # ("toenail", "cataract"): then even two opinions that agree only offer.
-    if likely == leading and not ranking.strange:
+    # ("toenail", "cataract"): then two opinions that agree answer only when the
+    # learned one is all but certain.
+    if likely == leading and (not ranking.strange or guess.probability >= CERTAIN):
         return Understood(language, topic=likely)
+    if likely in found.choices and guess.probability >= CERTAIN and not ranking.strange:
+        return Understood(language, topic=likely)  # the runner-up, by a landslide
     others = tuple(k for k in found.choices if k != likely)
     return Understood(language, choices=(likely, *others)[:MAX_CHOICES])
 
