@@ -23,9 +23,11 @@ from typing import TYPE_CHECKING
 
 import click
 
+from ..catalog import Catalog
 from ..checks import read_checked
 from ..checks.content import MAX_GRADE, MENU_SECONDS, MIN_EASE, SPOKEN_SECONDS, speaking_report
 from ..checks.provenance import Awaiting, Review, awaiting_review, review_of
+from ..engine.understand import EXAMPLES_PER_TOPIC
 from ..errors import Finding, VoicelineError
 from ..settings import DEFAULT_PROMPTS, prompts_dir
 from ..testing import SimulationError
@@ -93,6 +95,7 @@ def check(prompts_dir: Path | None, as_json: bool) -> None:
     else:
         _print_findings(root, findings, errors, report)
         if catalog is not None:
+            _print_examples(catalog)
             _print_awaiting(awaiting)
     sys.exit(1 if errors else 0)
 
@@ -123,6 +126,18 @@ def _print_findings(root: Path, findings: list[Finding], errors: int,
                f"{MAX_GRADE:.0f} (English) and {MIN_EASE:.0f}+ Szigriszt-Pazos (Spanish).")
     click.echo("The line will not load these files until the errors are fixed." if errors
                else "The line can serve these files.")
+
+
+def _print_examples(catalog: Catalog) -> None:
+    """How many requests people sent each language's examples.toml holds, and whether
+    that is enough for the line to learn from them (``engine.understand``)."""
+    parts = []
+    for code, lang in catalog.languages.items():
+        count = sum(len(requests) for requests in lang.examples.values())
+        needed = EXAMPLES_PER_TOPIC * len(lang.topics)
+        parts.append(f"{code} {count}" + ("" if count >= needed else
+                                          f" (it learns from them from {needed})"))
+    click.echo(f"\nExamples of requests (examples.toml): {', '.join(parts)}.")
 
 
 def _print_awaiting(awaiting: list[Awaiting]) -> None:
