@@ -221,3 +221,15 @@ def test_a_few_examples_answer_themselves_and_nothing_else(prompts):
     assert understand(with_few, "whats the catch then", "en") == \
         Understood("en", topic="what_it_is")  # not filed: the words alone decide
     assert understand(with_few, "parking?", "en") == Understood("")  # filed under none
+
+
+def test_the_check_says_how_many_examples_there_are_and_whether_they_are_enough(prompts):
+    from click.testing import CliRunner
+
+    from voiceline.cli import cli
+
+    (prompts / "en" / "examples.toml").write_text(EXAMPLES, encoding="utf-8")
+    result = CliRunner().invoke(cli, ["check", str(prompts)])
+    assert result.exit_code == 0, result.output
+    assert "Examples of requests (examples.toml): en 13 (it learns from them from 100), " \
+           "es 0 (it learns from them from 100)." in result.output
