@@ -231,5 +231,5 @@ def test_the_check_says_how_many_examples_there_are_and_whether_they_are_enough(
     (prompts / "en" / "examples.toml").write_text(EXAMPLES, encoding="utf-8")
     result = CliRunner().invoke(cli, ["check", str(prompts)])
     assert result.exit_code == 0, result.output
-    assert "Examples of requests (examples.toml): en 13 (it learns from them from 100), " \
+    assert "Examples of requests (examples.toml): en 15 (it learns from them from 100), " \
            "es 0 (it learns from them from 100)." in result.output
