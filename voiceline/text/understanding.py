@@ -361,9 +361,10 @@ class Index(Generic[K]):
         """The request as this index reads it, for a learner (``text.likelihood``): its
         stems in order (near spellings corrected, subject words left out, stop words
         kept, since "how much" and "how long" ask different things) and each pair of
-        neighbouring stems."""
-        stems = [t.stem for t in self._tokens(request)
-                 if not t.subject and (t.known or len(t.stem) > 2)]
+        neighbouring stems. Words run together are not split here: learning reads
+        thousands of requests at start, and splitting them changed no guess measured."""
+        tokens = (self._read(w) for w in words_of(request, self.language))
+        stems = [t.stem for t in tokens if not t.subject and (t.known or len(t.stem) > 2)]
         return stems + [f"{a} {b}" for a, b in zip(stems, stems[1:], strict=False)]
 
     def _split(self, word: str) -> list[_Token]:
