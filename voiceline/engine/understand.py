@@ -25,8 +25,9 @@ under the topic that answered them, and off-topic ones under "none") and the top
 own words (``text.likelihood``). It only moves a decision when it is confident
 (``LIKELY``): a close call whose leading topic it agrees with is answered (with a
 long word the line does not know beside it, only when it is all but ``CERTAIN``, as it
-must be to pick another of the close call's topics); a topic it
-alone finds is offered ("did you mean"), never answered; and a sure topic it strongly
+must be to pick another of the close call's topics); its topic is offered first in a
+close call; when the words name nothing it adds nothing (a command, "go back please",
+or chatter is likelier than a topic there); and a sure topic it strongly
 doubts (``DOUBT``) becomes "did you mean" that topic or its own; a close call it is
 that sure no topic answers ("can you hear me") gets the menu. A language with few
 examples (``EXAMPLES_PER_TOPIC``) has no second opinion. A request that is one of the
@@ -157,6 +158,10 @@ def decide(ranking: Ranking[str], language: str, guess: Guess[str] | None = None
     if guess is None or guess.key is None or not language:
         return found
     likely = guess.key if guess.key != OFF_TOPIC else ""
+    if not found.topic and not found.choices:
+        # The words name nothing ("go back please", "ya me voy"): a command or chatter
+        # is more likely than a topic, whatever the examples' words suggest.
+        return found
     if found.topic:
         # A topic without examples (one just added) is weighed by its phrases alone:
         # the learner knows too little of it to doubt it.
@@ -177,7 +182,7 @@ def decide(ranking: Ranking[str], language: str, guess: Guess[str] | None = None
         return Understood(language, topic=likely)
     if likely in found.choices and guess.probability >= CERTAIN and not ranking.strange:
         return Understood(language, topic=likely)  # the runner-up, by a landslide
-    others = tuple(k for k in found.choices if k != likely)
+    others = tuple(k for k in found.choices if k != likely)  # its topic offered first
     return Understood(language, choices=(likely, *others)[:MAX_CHOICES])
 
 
