@@ -3,10 +3,10 @@
     .venv/bin/python bench/eval_understanding.py            # the shipped prompts/
     .venv/bin/python bench/eval_understanding.py --misses   # and the tuning sets' misses
 
-Each row of bench/eval/{dev,calib,calib2..calib5,holdout,holdout2}_{en,es}.tsv is a request
-and the topic it asks for ("none" when no topic answers it). The request is understood
-exactly as the line does (``engine.understand``, from the caller's language: the file's),
-and counted as:
+Each row of bench/eval/{dev,calib,calib2..calib9,holdout*}_{en,es}.tsv is a request and
+the topic it asks for ("none" when no topic answers it). The request is understood exactly
+as the line does (``engine.understand``, from the caller's language: the file's), and
+counted as:
 
 - right first: the topic is answered as sure;
 - offered: the topic is among the "did you mean" choices;
@@ -14,11 +14,12 @@ and counted as:
 - nothing: the topic is neither answered nor offered.
 
 For "none" requests, "right first" means nothing was answered, and "wrong" that a topic
-was. Time is per request (after the catalog's index is built once), median and 99th
+was. Time is per request (after the catalog's readers are built once), median and 99th
 percentile; the table is Markdown. The sets are printed apart: dev and the calib sets are
-for tuning (each calib set was written apart from the line's words and counted once
-before it was tuned on); holdout was written apart too and is only counted, never
-listed, so tuning cannot see it.
+for tuning (each calib set was written apart from the line and counted once before it
+was tuned on; their requests are now the prompts' examples, so they count close to 100 %
+by construction); the holdout sets were written apart too and are only counted, never
+listed, so tuning cannot see them.
 """
 
 from __future__ import annotations

@@ -37,6 +37,7 @@ DETECTED = [
     ("mi mamá se desmayó", "es", E, "es"),
     ("ya no quiero vivir", "es", E, "es"),
     ("a veces pienso en matarme", "es", E, "es"),
+    ("tengo ganas de lastimarme", "es", E, "es"),
     ("dolor de pexo", "es", E, "es"),
     ("my chest hurts", "es", E, "en"),  # a Spanish texter writing English: answered in English
     ("me duele el pecho", "en", E, "es"),
@@ -64,6 +65,10 @@ NOT_RED_FLAGS = [
     ("what am i getting injectd with", "en"), ("can i get an infection", "en"),
     # "My neck is killing me" is pain, not a crisis ("matarme" and "mata" share a stem).
     ("el cuello me mata", "es"),
+    # Hurt at work is an injury, not self-harm ("lastimé" and "lastimarme" share a stem).
+    ("me lastimé el cuello en el trabajo cargando cajas", "es"),
+    # A typo of a longer word is never read as a short red-flag word ("numbr", "numb").
+    ("wrong numbr sorry", "en"),
     # A subject word misheard ("células mares") is not a near spelling of "mareos".
     ("cuanto cuesta lo de las celulas mares", "es"),
 ]

@@ -21,7 +21,8 @@ How a request is read, per language:
 - words stemmed (Snowball), so "recovering" finds "recovery";
 - a word the index does not know is matched to the nearest known word within a small
   edit distance (none for words of four letters or fewer, one edit from five letters,
-  two from eight), so "insurrance" finds "insurance" but "stop" does not become "step";
+  two from eight; never to a known word of four letters or fewer, so "numbr" is not
+  "numb"), so "insurrance" finds "insurance" but "stop" does not become "step";
   between equally near words, the one that begins alike; a word a phrase spells is
   always read as itself;
 - words run together ("stemcells") are split, and a word broken in two ("in shurance")
@@ -329,7 +330,8 @@ class Index(Generic[K]):
         word of ``length`` letters (never nearer than the difference of lengths): the
         fraction of them worth searching."""
         known = self._surfaces if kind == "surfaces" else self._stems
-        return tuple(w for w in known if abs(len(w) - length) <= edits)
+        # Nor to a short word: "numbr" is not "numb", as "card" is not "care".
+        return tuple(w for w in known if abs(len(w) - length) <= edits and len(w) > 4)
 
     def _tokens(self, request: str) -> list[_Token]:
         words = words_of(request, self.language)
