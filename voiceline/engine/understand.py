@@ -22,17 +22,20 @@ you mean": a wrong topic stated as sure is far worse for a patient than three ch
 
 A second opinion is learned from the language's ``examples`` (requests people sent,
 under the topic that answered them, and off-topic ones under "none") and the topics'
-own words (``text.likelihood``). It only moves a decision when it is confident
-(``LIKELY``): a close call whose leading topic it agrees with is answered (with a
-long word the line does not know beside it, only when it is all but ``CERTAIN``, as it
-must be to pick another of the close call's topics); its topic is offered first in a
-close call; when the words name nothing it adds nothing (a command, "go back please",
-or chatter is likelier than a topic there); and a sure topic it strongly
-doubts (``DOUBT``) becomes "did you mean" that topic or its own; a close call it is
-that sure no topic answers ("can you hear me") gets the menu. A language with few
-examples (``EXAMPLES_PER_TOPIC``) has no second opinion. A request that is one of the
-examples (read alike: case, accents, punctuation and text-speak aside) gets the topic it
-is filed under, as the operator said, or the menu if it is filed under "none".
+own words (``text.likelihood``). It moves a decision only when it is confident:
+
+- a close call whose leading topic it favours (``LIKELY``) is answered; beside a long
+  word the line does not know, only when it is all but ``CERTAIN``, as it must be to
+  answer another of the close call's topics; otherwise its topic is offered first;
+- a close call it is sure (``DOUBT``) no topic answers ("can you hear me") gets the menu;
+- a sure topic it strongly doubts (``DOUBT``) becomes "did you mean" both, unless that
+  topic has no examples of its own (one just added is weighed by its words alone);
+- when the words name nothing it adds nothing: a command ("go back please") or chatter
+  is likelier than a topic there.
+
+A language with few examples (``EXAMPLES_PER_TOPIC``) has no second opinion. A request
+that is one of the examples (read alike: case, accents, punctuation and text-speak
+aside) gets the topic it is filed under, as the operator said, or the menu under "none".
 """
 
 from __future__ import annotations
@@ -41,12 +44,12 @@ import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from ..catalog import Catalog
+from ..catalog import Catalog, Language
+from ..catalog.model import NO_TOPIC
 from ..text.likelihood import Guess, Learner, learn
 from ..text.understanding import Index, Match, Ranking, best_of, build_index, words_of
 
 OFF_TOPIC = "@off_topic"  # the concept of requests the line has no answer for
-NONE = "none"  # the examples' name for them
 SURE = 0.5  # the least score of a topic answered without asking
 MARGIN = 0.6  # the runner-up must score at most this share of the winner's
 OFFER = 0.45  # the least score of a topic offered in "did you mean"
@@ -94,31 +97,32 @@ def _readers_of(catalog: Catalog) -> dict[str, _Reader]:
     for known, readers in _readers:
         if known.same_words(catalog):
             return readers
-    built: dict[str, _Reader] = {}
-    for code, lang in catalog.languages.items():
-        concepts: dict[str, tuple[str, ...]] = {
-            topic.id: (topic.label, *topic.words) for topic in lang.topics.values()}
-        concepts[OFF_TOPIC] = lang.off_topic
-        context = {topic.id: f"{topic.spoken} {topic.text}" for topic in lang.topics.values()}
-        index = build_index(concepts, code, ignore=lang.subject_words, context=context,
-                            whole=(OFF_TOPIC,))
-        examples = [(request, OFF_TOPIC if key == NONE else key)
-                    for key, requests in lang.examples.items() for request in requests
-                    if key == NONE or key in lang.topics]
-        learner = None
-        if len(examples) >= EXAMPLES_PER_TOPIC * len(lang.topics):
-            # The topics' own phrases are examples too, so a topic with none of its own
-            # is still known; with few examples the learner only repeats the phrases,
-            # confidently, and is no second opinion at all.
-            labelled = [(p, key) for key, phrases in concepts.items() for p in phrases]
-            learner = learn(index, labelled + examples)
-        learned = frozenset(key for _, key in examples)
-        taught = {_as_read(request, code): key for request, key in examples}
-        built[code] = _Reader(index, learner, learned, taught)
+    built = {code: _reader_of(lang) for code, lang in catalog.languages.items()}
     with _lock:
         _readers.insert(0, (catalog, built))
         del _readers[4:]
     return built
+
+
+def _reader_of(lang: Language) -> _Reader:
+    concepts: dict[str, tuple[str, ...]] = {
+        topic.id: (topic.label, *topic.words) for topic in lang.topics.values()}
+    concepts[OFF_TOPIC] = lang.off_topic
+    context = {topic.id: f"{topic.spoken} {topic.text}" for topic in lang.topics.values()}
+    index = build_index(concepts, lang.code, ignore=lang.subject_words, context=context,
+                        whole=(OFF_TOPIC,))
+    examples = [(request, OFF_TOPIC if key == NO_TOPIC else key)
+                for key, requests in lang.examples.items() for request in requests
+                if key == NO_TOPIC or key in lang.topics]
+    learner = None
+    if len(examples) >= EXAMPLES_PER_TOPIC * len(lang.topics):
+        # The topics' own phrases are examples too, so a topic with none of its own is
+        # still known; with few examples the learner only repeats the phrases,
+        # confidently, and is no second opinion at all.
+        labelled = [(p, key) for key, phrases in concepts.items() for p in phrases]
+        learner = learn(index, labelled + examples)
+    taught = {_as_read(request, lang.code): key for request, key in examples}
+    return _Reader(index, learner, frozenset(key for _, key in examples), taught)
 
 
 def _as_read(request: str, language: str) -> str:
