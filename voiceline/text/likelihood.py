@@ -51,15 +51,15 @@ class Learner(Generic[K]):
                 continue
             documents[key] += 1
             counts.setdefault(key, Counter()).update(features)
-        vocabulary = {f for c in counts.values() for f in c}
-        self._vocabulary = frozenset(vocabulary)
+        self._vocabulary = frozenset(f for c in counts.values() for f in c)
         total = sum(documents.values())
         self._prior = {k: math.log(n / total) for k, n in documents.items()}
-        self._unseen = {k: math.log(SMOOTHING / (sum(c.values()) + SMOOTHING * len(vocabulary)))
-                        for k, c in counts.items()}
-        self._log = {k: {f: math.log((n + SMOOTHING) / (sum(c.values()) +
-                                                        SMOOTHING * len(vocabulary)))
-                         for f, n in c.items()} for k, c in counts.items()}
+        # Each concept's count of all its features, smoothed over the whole vocabulary.
+        whole = {k: sum(c.values()) + SMOOTHING * len(self._vocabulary)
+                 for k, c in counts.items()}
+        self._unseen = {k: math.log(SMOOTHING / whole[k]) for k in counts}
+        self._log = {k: {f: math.log((n + SMOOTHING) / whole[k]) for f, n in c.items()}
+                     for k, c in counts.items()}
 
     @property
     def size(self) -> int:
