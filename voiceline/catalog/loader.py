@@ -167,8 +167,9 @@ def _read_language(reader: PromptFiles, code: str, flow: Flow) -> Language | Non
 def _read_examples(reader: PromptFiles, path: Path, topics: dict[str, Topic]
                    ) -> dict[str, tuple[str, ...]]:
     """Requests people sent, by topic (optional: a language without the file has none).
-    A mistake here makes nothing unsafe, so only a broken file is an error; examples
-    under a name that is no topic are a warning, and left out."""
+    A broken file, or a value that is no list of requests, is an error like any other;
+    the rest makes nothing unsafe, so it is a warning: examples under a name that is no
+    topic (left out), a request under two topics, one that holds a phone number."""
     if not path.is_file():
         return {}
     raw = reader.read_toml(path)
