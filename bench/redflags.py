@@ -50,7 +50,7 @@ def main() -> None:
                     print(f"  {lang} want {label:9} got {got:9} {row['text']}")
             table.append((f"redflags_{lang}", label, len(subset), right))
         sets = ("dev", "calib", "calib2", "calib3", "calib4", "calib5", "calib6", "calib7",
-                "calib8", "calib9", "calib10", "calib11", "calib12",
+                "calib8", "calib9", "calib10", "calib11", "calib12", "calib13",
                 "holdout", "holdout2")
         topics = [(name, row) for name in sets
                   for row in rows(f"{name}_{lang}.tsv")]

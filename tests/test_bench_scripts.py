@@ -24,7 +24,7 @@ def run(script: str, *args: str) -> str:
 def test_the_evaluation_prints_every_set_language_and_channel():
     out = run("eval_understanding.py")
     for name in ("dev", "calib", "calib2", "calib3", "calib4", "calib5", "calib6", "calib7",
-                 "calib8", "calib9", "calib10", "calib11", "calib12",
+                 "calib8", "calib9", "calib10", "calib11", "calib12", "calib13",
                  "holdout", "holdout2"):
         for lang in ("en", "es"):
             for channel in ("voice", "sms", "all"):
@@ -38,7 +38,7 @@ def test_the_evaluation_never_lists_a_holdout_request():
         return {line.split("\t")[0] for line in text.splitlines()[1:]}
 
     tuning_sets = ("dev", "calib", "calib2", "calib3", "calib4", "calib5", "calib6", "calib7",
-                   "calib8", "calib9", "calib10", "calib11", "calib12")
+                   "calib8", "calib9", "calib10", "calib11", "calib12", "calib13")
     tuning = set().union(*(requests(f"{n}_{lang}.tsv") for n in tuning_sets
                            for lang in ("en", "es")))
     only_holdout = set().union(*(requests(f"{n}_{lang}.tsv") for n in ("holdout", "holdout2")
