@@ -40,7 +40,7 @@ from voiceline.engine.understand import indexes_of, understand  # noqa: E402
 
 TUNING = ("dev", "calib", "calib2", "calib3", "calib4", "calib5", "calib6", "calib7",
           "calib8", "calib9", "calib10", "calib11", "calib12", "calib13")
-HOLDOUTS = ("holdout", "holdout2")  # only counted, never listed
+HOLDOUTS = ("holdout", "holdout2", "holdout3")  # only counted, never listed
 SETS = TUNING + HOLDOUTS
 LANGUAGES = ("en", "es")
 

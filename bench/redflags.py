@@ -51,7 +51,7 @@ def main() -> None:
             table.append((f"redflags_{lang}", label, len(subset), right))
         sets = ("dev", "calib", "calib2", "calib3", "calib4", "calib5", "calib6", "calib7",
                 "calib8", "calib9", "calib10", "calib11", "calib12", "calib13",
-                "holdout", "holdout2")
+                "holdout", "holdout2", "holdout3")
         topics = [(name, row) for name in sets
                   for row in rows(f"{name}_{lang}.tsv")]
         started = time.perf_counter()

@@ -25,7 +25,7 @@ def test_the_evaluation_prints_every_set_language_and_channel():
     out = run("eval_understanding.py")
     for name in ("dev", "calib", "calib2", "calib3", "calib4", "calib5", "calib6", "calib7",
                  "calib8", "calib9", "calib10", "calib11", "calib12", "calib13",
-                 "holdout", "holdout2"):
+                 "holdout", "holdout2", "holdout3"):
         for lang in ("en", "es"):
             for channel in ("voice", "sms", "all"):
                 assert f"| {name} | {lang} | {channel} |" in out
@@ -41,7 +41,8 @@ def test_the_evaluation_never_lists_a_holdout_request():
                    "calib8", "calib9", "calib10", "calib11", "calib12", "calib13")
     tuning = set().union(*(requests(f"{n}_{lang}.tsv") for n in tuning_sets
                            for lang in ("en", "es")))
-    only_holdout = set().union(*(requests(f"{n}_{lang}.tsv") for n in ("holdout", "holdout2")
+    holdouts = ("holdout", "holdout2", "holdout3")
+    only_holdout = set().union(*(requests(f"{n}_{lang}.tsv") for n in holdouts
                                  for lang in ("en", "es"))) - tuning
     done = subprocess.run([sys.executable, str(ROOT / "bench" / "eval_understanding.py"),
                            "--prompts", str(FIXTURE_PROMPTS), "--misses"],
