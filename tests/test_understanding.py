@@ -141,6 +141,38 @@ def test_check_warns_when_a_topic_label_is_not_understood_as_its_topic(tmp_path)
     assert found and found[0].severity == "warning" and "'price'" in found[0].message
 
 
+def test_check_warns_when_a_label_said_before_the_language_is_chosen_is_misread(tmp_path):
+    """At the first prompt a request is read in the first language first: a Spanish label
+    that English words claim would not reach its topic there."""
+    import shutil
+
+    from voiceline.checks import read_checked
+
+    from .conftest import FIXTURE_PROMPTS
+
+    folder = tmp_path / "prompts"
+    shutil.copytree(FIXTURE_PROMPTS, folder)
+    topics = folder / "en" / "topics.toml"
+    text = topics.read_text(encoding="utf-8")
+    topics.write_text(text.replace('words = ["insurance", ', 'words = ["insurance", "para quien", ',
+                                   1), encoding="utf-8")
+    catalog, findings = read_checked(folder)
+    assert catalog is not None
+    found = [f for f in findings if f.where == "topics.candidates.label"
+             and f.file.endswith("es/topics.toml")]
+    assert found and found[0].severity == "warning"
+    assert "first prompt" in found[0].message and "'para quién es'" in found[0].message
+
+
+@pytest.mark.parametrize("request_text,best", [
+    ("arap", "insurance"),  # two neighbouring letters swapped: "aarp"
+    ("para", None),  # the same letters in another order: another word
+])
+def test_a_four_letter_word_is_read_through_one_swap_only(request_text, best):
+    ranking = build_index({"insurance": ["aarp"], "cost": ["price"]}, "en").rank(request_text)
+    assert (ranking.best.key if ranking.best else None) == best
+
+
 def test_a_phrase_of_small_words_gives_way_to_a_word_of_another_concept():
     index = build_index({"what": ["what is it"], "cost": ["cost", "price"]}, "en")
     alone = index.rank("what is it")

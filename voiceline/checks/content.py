@@ -216,6 +216,20 @@ def _understood_findings(catalog: Catalog, lang: Language) -> Iterator[Finding]:
                           f"label '{topic.label}' is not understood as this topic ({heard}).",
                           "Add the label's words to this topic's words, and take them out "
                           "of other topics' words.", severity="warning")
+            continue
+        # Said at the first prompt, before a language is chosen (read in the first
+        # language first), or texted from a number the line takes for another language.
+        for other in catalog.languages:
+            if other == lang.code:
+                continue
+            found = understand(catalog, topic.label, other)
+            if found.topic != topic.id:
+                yield Finding(topics, None, f"topics.{topic.id}.label", f"Said at the "
+                              f"first prompt or texted from a '{other}' number, the label "
+                              f"'{topic.label}' is not understood as this topic.",
+                              "Look for a word of the label that is also (or nearly) a word "
+                              f"of the '{other}' files, and change one of them.",
+                              severity="warning")
 
 
 def _ending_findings(catalog: Catalog, lang: Language) -> Iterator[Finding]:

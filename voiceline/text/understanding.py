@@ -306,7 +306,9 @@ class Index(Generic[K]):
             # as a near spelling of another word.
             return _Token(stem, stop=False)
         if len(word) == 4:  # only a swap of two letters: "dose" is "does", "stop" not "step"
-            swapped = self._anagrams.get("".join(sorted(word)), ())
+            # Two neighbours swapped, not any reordering: "para" is not "aarp".
+            swapped = [w for w in self._anagrams.get("".join(sorted(word)), ())
+                       if OSA.distance(word, w) == 1]
             if swapped:
                 return _Token(self._stem(swapped[0]), stop=swapped[0] in self._stops,
                               fuzzy=True)
