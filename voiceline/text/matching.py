@@ -20,7 +20,10 @@ K = TypeVar("K", bound=Hashable)
 @functools.lru_cache(maxsize=4096)  # the catalog's phrases are normalised again and again
 def normalise(text: str) -> str:
     """Lowercase, strip accents and punctuation, squeeze spaces: 'Español?' -> 'espanol'."""
-    decomposed = unicodedata.normalize("NFD", text.casefold())
+    folded = text.casefold()
+    if folded.isascii():  # most requests: nothing to strip (and the accents' pass is slow)
+        return " ".join(_NOT_WORD.sub(" ", folded).split())
+    decomposed = unicodedata.normalize("NFD", folded)
     plain = "".join(c for c in decomposed if not unicodedata.combining(c))
     return " ".join(_NOT_WORD.sub(" ", plain).split())
 
