@@ -136,6 +136,12 @@ def findings_of(folder, severity: str):
     return catalog, [f for f in findings if f.severity == severity]
 
 
+def with_examples(folder, text: str, severity: str):
+    """The English examples file written as ``text``, then the findings of that severity."""
+    (folder / "en" / "examples.toml").write_text(text, encoding="utf-8")
+    return findings_of(folder, severity)
+
+
 def test_the_file_is_optional_and_read_when_there(prompts):
     catalog, errors = findings_of(prompts, "error")
     assert catalog is not None and not errors
@@ -148,27 +154,23 @@ def test_the_file_is_optional_and_read_when_there(prompts):
 
 
 def test_examples_that_are_no_list_are_an_error_naming_file_line_and_fix(prompts):
-    (prompts / "en" / "examples.toml").write_text(
-        '# requests\n\nrisks = ["whats the catch"]\ncost = "how much"\n', encoding="utf-8")
-    catalog, errors = findings_of(prompts, "error")
+    catalog, errors = with_examples(
+        prompts, '# requests\n\nrisks = ["whats the catch"]\ncost = "how much"\n', "error")
     assert catalog is None
     assert [(e.file, e.line) for e in errors] == [("prompts/en/examples.toml", 4)]
     assert "list of requests" in errors[0].message and 'cost = ["' in errors[0].fix
 
 
 def test_a_broken_examples_file_is_an_error_with_its_line(prompts):
-    (prompts / "en" / "examples.toml").write_text('risks = ["whats the catch"\n',
-                                                   encoding="utf-8")
-    catalog, errors = findings_of(prompts, "error")
+    catalog, errors = with_examples(prompts, 'risks = ["whats the catch"\n', "error")
     assert catalog is None and errors[0].file == "prompts/en/examples.toml"
     assert errors[0].line is not None
 
 
 def test_examples_under_no_topic_or_under_two_are_warnings_and_the_line_serves(prompts):
-    (prompts / "en" / "examples.toml").write_text(
-        'risk = ["whats the catch"]\nrisks = ["laid up?"]\nrecovery = ["Laid up?"]\n',
-        encoding="utf-8")
-    catalog, warnings = findings_of(prompts, "warning")
+    catalog, warnings = with_examples(
+        prompts, 'risk = ["whats the catch"]\nrisks = ["laid up?"]\nrecovery = ["Laid up?"]\n',
+        "warning")
     assert catalog is not None
     mine = [w for w in warnings if w.file == "prompts/en/examples.toml"]
     assert len(mine) == 2
@@ -180,10 +182,9 @@ def test_examples_under_no_topic_or_under_two_are_warnings_and_the_line_serves(p
 
 
 def test_an_example_with_a_phone_number_is_a_warning(prompts):
-    (prompts / "en" / "examples.toml").write_text(
-        'cost = ["how much", "call me back at (555) 010-2233 about the price"]\n',
-        encoding="utf-8")
-    catalog, warnings = findings_of(prompts, "warning")
+    catalog, warnings = with_examples(
+        prompts, 'cost = ["how much", "call me back at (555) 010-2233 about the price"]\n',
+        "warning")
     assert catalog is not None
     assert [w.line for w in warnings if "phone number" in w.message] == [1]
 
