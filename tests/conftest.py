@@ -12,7 +12,9 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
+import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -39,6 +41,17 @@ DATA_TABLES = ("texters", "allowances", "text_guard", "events", "handled_message
 
 
 RUN_MARK = "VOICELINE_TEST_RUN"  # every process this test run starts inherits it
+
+
+def wait_until(condition: Callable[[], object], seconds: float = 5.0) -> bool:
+    """Whether ``condition`` comes true within ``seconds`` (background threads, other
+    processes); asked once more at the end, so a slow machine's last chance counts."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.05)
+    return bool(condition())
 
 
 def processes_marked(token: str) -> list[int]:

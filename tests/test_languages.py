@@ -17,20 +17,13 @@ import pytest
 from voiceline.storage.languages import LanguageMemory, Remembered
 from voiceline.storage.store import MemoryStore, SqlStore
 
+from .conftest import wait_until
+
 
 def key(n: int) -> str:
     """A number key as ``number_key`` makes them: 64 hex digits (the memory keeps the first
     16, so these differ there)."""
     return f"{n + 1:016x}" + "ab" * 24
-
-
-def wait_for(condition, within: float = 5.0) -> bool:
-    deadline = time.monotonic() + within
-    while not condition():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.02)
-    return True
 
 
 @pytest.fixture
@@ -57,7 +50,7 @@ def test_another_memory_on_the_same_database_learns_it_by_reading(database_url):
         assert on_second.known(key(2)) is None  # starts its thread; never waits for it
         first.language_memory(refresh_seconds=60).chosen(key(2), "es")
         assert first.language_memory(60).flush()
-        assert wait_for(lambda: on_second.known(key(2)) == "es")
+        assert wait_until(lambda: on_second.known(key(2)) == "es")
     finally:
         first.close()
         second.close()
@@ -82,7 +75,7 @@ def test_the_first_read_loads_the_newest_choices_only_up_to_the_bound(sql_store)
                              for n in range(5)])
     memory = LanguageMemory(sql_store, refresh_seconds=60, size=3)
     memory.known(key(0))
-    assert wait_for(lambda: memory.loads == 1)
+    assert wait_until(lambda: memory.loads == 1)
     assert [memory.known(key(n)) for n in range(5)] == [None, None, "es", "es", "es"]
     memory.close()
 
@@ -102,7 +95,7 @@ def test_older_news_never_replaces_a_newer_choice(sql_store):
     sql_store.write_callers([Remembered(key(4), "en", datetime.now(UTC) - timedelta(hours=1))])
     memory.chosen(key(4), "es")
     memory.heard(key(4), "en")  # a texter's row read: what it says may be older
-    assert wait_for(lambda: memory.loads >= 2)  # the old row was read again meanwhile
+    assert wait_until(lambda: memory.loads >= 2)  # the old row was read again meanwhile
     assert memory.known(key(4)) == "es"
     memory.heard(key(4), "en", datetime.now(UTC))  # a text that switched to English
     assert memory.known(key(4)) == "en"
@@ -113,17 +106,17 @@ def test_a_database_that_is_down_is_logged_and_lookups_go_on(caplog):
     memory = store.language_memory(refresh_seconds=0.1)
     memory.chosen(key(5), "es")
     assert memory.flush()
-    assert wait_for(lambda: memory.loads >= 1)
+    assert wait_until(lambda: memory.loads >= 1)
     store.broken = True
     caplog.set_level(logging.WARNING)
     memory.chosen(key(6), "en")  # its write fails in the background: nothing raises here
     began = time.monotonic()
     assert memory.known(key(5)) == "es" and memory.known(key(6)) == "en"
     assert time.monotonic() - began < 0.01
-    assert wait_for(lambda: "could not read callers' languages" in caplog.text)
+    assert wait_until(lambda: "could not read callers' languages" in caplog.text)
     assert key(5) not in caplog.text and key(6) not in caplog.text
     store.broken = False
-    assert wait_for(lambda: store.callers.get(key(5), ("",))[0] == "es")
+    assert wait_until(lambda: store.callers.get(key(5), ("",))[0] == "es")
     memory.close()
 
 
@@ -131,7 +124,7 @@ def test_the_reading_thread_ends_when_the_memory_is_closed():
     store = MemoryStore()
     memory = store.language_memory(refresh_seconds=0.05)
     memory.known(key(7))
-    assert wait_for(lambda: any(t.name == "voiceline-languages" and t.is_alive()
+    assert wait_until(lambda: any(t.name == "voiceline-languages" and t.is_alive()
                                 for t in threading.enumerate()))
     thread = memory._thread
     memory.close()

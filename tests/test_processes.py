@@ -5,20 +5,10 @@ from __future__ import annotations
 
 import os
 import subprocess
-import time
 
 from voiceline.testing.processes import start_group, stop_group
 
-from .conftest import processes_marked
-
-
-def wait_until(condition, seconds: float = 5.0) -> bool:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.05)
-    return condition()
+from .conftest import processes_marked, wait_until
 
 
 def test_stopping_a_shell_stops_what_it_started(nothing_left_running):

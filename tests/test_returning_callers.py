@@ -22,6 +22,7 @@ from voiceline.testing import FlaskTransport, SimulatedCall, SimulatedTexter
 from voiceline.text import gsm
 from voiceline.web.services import services_of
 
+from .conftest import wait_until
 from .test_database_down import TcpProxy
 
 NUMBER = "+15005550177"
@@ -46,15 +47,6 @@ def greeted_in_spanish(heard, catalog) -> bool:
     es, en = catalog.languages["es"], catalog.languages["en"]
     return said(heard)[:2] == [es.call["welcome"], es.call["emergency"]] and \
         en.call["welcome"] not in said(heard)
-
-
-def wait_for(condition, within: float = 10.0) -> bool:
-    deadline = time.monotonic() + within
-    while not condition():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.05)
-    return True
 
 
 def test_a_caller_who_chose_spanish_is_greeted_in_spanish_and_offered_english(app, signer,
@@ -203,7 +195,8 @@ def test_another_instance_learns_the_choice_within_its_refresh(make_app, signer,
     assert not greeted_in_spanish(calling(second, signer).start(), catalog)  # not yet
     first_call_choosing(first, signer, "2")
     began = time.monotonic()
-    assert wait_for(lambda: greeted_in_spanish(calling(second, signer).start(), catalog))
+    assert wait_until(lambda: greeted_in_spanish(calling(second, signer).start(), catalog),
+                      seconds=10)
     assert time.monotonic() - began < 5  # the write (0.5 s) and one refresh (1 s)
 
 
@@ -213,7 +206,8 @@ def test_a_restarted_line_remembers_after_its_first_read(make_app, signer, catal
     assert services_of(before).languages.flush()
     after = make_app()  # a new process on the same database
     # Its first call starts the reading and never waits for it.
-    assert wait_for(lambda: greeted_in_spanish(calling(after, signer).start(), catalog))
+    assert wait_until(lambda: greeted_in_spanish(calling(after, signer).start(), catalog),
+                      seconds=10)
 
 
 def test_the_database_holds_the_keyed_hash_and_no_number(make_app, signer, catalog):
