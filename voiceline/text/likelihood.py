@@ -61,10 +61,6 @@ class Learner(Generic[K]):
         self._log = {k: {f: math.log((n + SMOOTHING) / whole[k]) for f, n in c.items()}
                      for k, c in counts.items()}
 
-    @property
-    def size(self) -> int:
-        return len(self._vocabulary)
-
     def guess(self, request: str) -> Guess[K]:
         features = self._vocabulary.intersection(self._index.features(request))
         if not self._prior:
