@@ -3,7 +3,7 @@
     .venv/bin/python bench/eval_understanding.py            # the shipped prompts/
     .venv/bin/python bench/eval_understanding.py --misses   # and the tuning sets' misses
 
-Each row of bench/eval/{dev,calib,calib2..calib9,holdout*}_{en,es}.tsv is a request and
+Each row of bench/eval/{dev,calib*,holdout*}_{en,es}.tsv (listed in eval_sets.py) is a request and
 the topic it asks for ("none" when no topic answers it). The request is understood exactly
 as the line does (``engine.understand``, from the caller's language: the file's), and
 counted as:
@@ -35,13 +35,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from eval_sets import HOLDOUTS, SETS  # noqa: E402
+
 from voiceline.catalog import load_catalog  # noqa: E402
 from voiceline.engine.understand import indexes_of, understand  # noqa: E402
 
-TUNING = ("dev", "calib", "calib2", "calib3", "calib4", "calib5", "calib6", "calib7",
-          "calib8", "calib9", "calib10", "calib11", "calib12", "calib13")
-HOLDOUTS = ("holdout", "holdout2", "holdout3")  # only counted, never listed
-SETS = TUNING + HOLDOUTS
 LANGUAGES = ("en", "es")
 
 

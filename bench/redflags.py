@@ -16,6 +16,8 @@ import csv
 import time
 from pathlib import Path
 
+from eval_sets import SETS
+
 from voiceline.checks import load_checked
 from voiceline.engine.red_flags import detect
 
@@ -49,10 +51,7 @@ def main() -> None:
                 if got != label and args.misses:
                     print(f"  {lang} want {label:9} got {got:9} {row['text']}")
             table.append((f"redflags_{lang}", label, len(subset), right))
-        sets = ("dev", "calib", "calib2", "calib3", "calib4", "calib5", "calib6", "calib7",
-                "calib8", "calib9", "calib10", "calib11", "calib12", "calib13",
-                "holdout", "holdout2", "holdout3")
-        topics = [(name, row) for name in sets
+        topics = [(name, row) for name in SETS
                   for row in rows(f"{name}_{lang}.tsv")]
         started = time.perf_counter()
         alarms = [(name, r["text"]) for name, r in topics if detect(catalog, r["text"], lang)]

@@ -12,6 +12,8 @@ import pytest
 from .conftest import FIXTURE_PROMPTS
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "bench"))
+from eval_sets import HOLDOUTS, SETS, TUNING  # noqa: E402
 
 
 def run(script: str, *args: str) -> str:
@@ -23,9 +25,7 @@ def run(script: str, *args: str) -> str:
 
 def test_the_evaluation_prints_every_set_language_and_channel():
     out = run("eval_understanding.py")
-    for name in ("dev", "calib", "calib2", "calib3", "calib4", "calib5", "calib6", "calib7",
-                 "calib8", "calib9", "calib10", "calib11", "calib12", "calib13",
-                 "holdout", "holdout2", "holdout3"):
+    for name in SETS:
         for lang in ("en", "es"):
             for channel in ("voice", "sms", "all"):
                 assert f"| {name} | {lang} | {channel} |" in out
@@ -37,12 +37,9 @@ def test_the_evaluation_never_lists_a_holdout_request():
         text = (ROOT / "bench" / "eval" / name).read_text(encoding="utf-8")
         return {line.split("\t")[0] for line in text.splitlines()[1:]}
 
-    tuning_sets = ("dev", "calib", "calib2", "calib3", "calib4", "calib5", "calib6", "calib7",
-                   "calib8", "calib9", "calib10", "calib11", "calib12", "calib13")
-    tuning = set().union(*(requests(f"{n}_{lang}.tsv") for n in tuning_sets
+    tuning = set().union(*(requests(f"{n}_{lang}.tsv") for n in TUNING
                            for lang in ("en", "es")))
-    holdouts = ("holdout", "holdout2", "holdout3")
-    only_holdout = set().union(*(requests(f"{n}_{lang}.tsv") for n in holdouts
+    only_holdout = set().union(*(requests(f"{n}_{lang}.tsv") for n in HOLDOUTS
                                  for lang in ("en", "es"))) - tuning
     done = subprocess.run([sys.executable, str(ROOT / "bench" / "eval_understanding.py"),
                            "--prompts", str(FIXTURE_PROMPTS), "--misses"],
@@ -58,3 +55,24 @@ def test_the_evaluation_never_lists_a_holdout_request():
 ])
 def test_the_other_benchmarks_print_their_tables(script, expected):
     assert expected in run(script)
+
+
+def test_the_cross_validation_leaves_each_set_out_of_the_examples(tmp_path):
+    import shutil
+
+    from crossval import without
+
+    from voiceline.catalog import load_catalog
+
+    shutil.copytree(FIXTURE_PROMPTS, tmp_path / "prompts")
+    (tmp_path / "prompts" / "en" / "examples.toml").write_text(
+        'cost = ["wat wud it run me", "Pricey?"]\nnone = ["parking?"]\n', encoding="utf-8")
+    catalog = load_catalog(tmp_path / "prompts")
+    trial = without(catalog, "en", {"pricey", "parking"}, "trial")
+    assert dict(trial.languages["en"].examples) == {"cost": ("wat wud it run me",), "none": ()}
+    assert trial.version != catalog.version  # its readers are built afresh
+    assert trial.languages["es"] is catalog.languages["es"]
+    bare = without(catalog, "en", None, "bare")
+    assert not any(bare.languages["en"].examples.values())
+    out = run("crossval.py", "--sets", "calib14")
+    assert "| calib14 | en | 310 |" in out and "| all | es |" in out

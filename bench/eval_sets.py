@@ -1,0 +1,11 @@
+"""The evaluation sets of bench/eval/, by name (``<name>_<lang>.tsv``), for every script.
+
+The tuning sets were each written apart from the line and counted once, untouched, before
+anything was tuned on them (docs/understanding.md); their requests are the prompts'
+examples now. The holdouts were written apart too and are only ever counted.
+"""
+
+TUNING = ("dev", "calib", "calib2", "calib3", "calib4", "calib5", "calib6", "calib7",
+          "calib8", "calib9", "calib10", "calib11", "calib12", "calib13", "calib14", "calib15")
+HOLDOUTS = ("holdout", "holdout2", "holdout3")  # only counted, never listed
+SETS = TUNING + HOLDOUTS
