@@ -29,7 +29,7 @@ from voiceline.engine.guards import (
 )
 from voiceline.engine.outcomes import Verdict
 from voiceline.storage.events import events
-from voiceline.storage.migrations import current, head, revisions
+from voiceline.storage.migrations import NEWEST, current, head, revisions
 from voiceline.storage.schema import metadata, text_guard
 from voiceline.storage.store import SqlStore, number_key
 from voiceline.testing import FlaskTransport, SimulatedCall, SimulatedTexter
@@ -256,6 +256,25 @@ def test_a_new_sqlite_line_needs_no_upgrade_step(config, tmp_path, signer, closi
     texter = SimulatedTexter(FlaskTransport(app.test_client()), signer)
     assert texter.send("hi") is not None
     assert services_of(app).store.is_current()
+
+
+
+def test_the_newest_revision_the_line_checks_against_is_alembics_head():
+    assert NEWEST == head() == revisions()[-1]
+
+
+def test_a_worker_on_a_current_database_never_loads_alembic(tmp_path):
+    # Alembic, Mako and Pygments cost each worker about 8 MB; only migrating needs them.
+    url = f"sqlite:///{tmp_path / 'line.sqlite3'}"
+    SqlStore(url).upgrade()
+    started = subprocess.run(
+        [sys.executable, "-c", "import sys; from voiceline import create_app; "
+         "create_app({'VOICELINE_DEV_MODE': True}); "
+         "print(sorted(m for m in ('alembic', 'mako', 'pygments') if m in sys.modules))"],
+        env={**os.environ, "DATABASE_URL": url, "VOICELINE_DEV_MODE": "1",
+             "VOICELINE_HASH_SECRET": "0" * 64},
+        capture_output=True, text=True, timeout=60, check=True)
+    assert started.stdout.strip() == "[]", started.stderr
 
 
 # The db commands need only DATABASE_URL: no Twilio token, no prompt files.

@@ -26,7 +26,8 @@ def open_store(url: str) -> SqlStore:
     store = SqlStore(url)
     try:
         if store.dialect == "sqlite":
-            store.upgrade()
+            if not store.is_current():  # Alembic is loaded only when there is work for it
+                store.upgrade()
         elif not store.is_current():
             log.error("the database schema is not up to date: run `voiceline db upgrade` "
                       "(the Procfile's release step does)")
