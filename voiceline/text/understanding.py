@@ -49,6 +49,7 @@ from __future__ import annotations
 
 import functools
 import os
+import threading
 from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Generic, TypeVar
@@ -171,14 +172,19 @@ class _Token:
     subject: bool = False
 
 
-@functools.lru_cache(maxsize=8)
-def _stemmer(language: str) -> snowballstemmer.stemmer:
-    return snowballstemmer.stemmer(STEMMERS.get(language, "english"))
+_stemmers = threading.local()  # a Snowball stemmer keeps state while it works: one per thread
 
 
-@functools.lru_cache(maxsize=65536)  # Snowball is pure Python: stem each word once
 def _stem(language: str, word: str) -> str:
-    return str(_stemmer(language).stemWord(word))
+    # Compiled Snowball (PyStemmer) takes about a microsecond a word: no cache of our own,
+    # nor its own, which would hold every word a worker ever read.
+    by_language = _stemmers.__dict__
+    stemmer = by_language.get(language)
+    if stemmer is None:
+        stemmer = by_language[language] = snowballstemmer.stemmer(
+            STEMMERS.get(language, "english"))
+        stemmer.maxCacheSize = 0
+    return str(stemmer.stemWord(word))
 
 
 def stop_words(language: str) -> frozenset[str]:
@@ -198,8 +204,10 @@ def words_of(text: str, language: str) -> list[str]:
     money = " dolares " if language == "es" else " dollars "
     dropped, same = _DROPPED.get(language, frozenset()), _SAME.get(language, {})
     for word in normalise(text.replace("$", money)).split():
-        word = spelled.get(word, word)
-        out.extend(same.get(w, w) for w in word.split() if w not in dropped)
+        if word in spelled:  # text-speak may stand for several words: "idk"
+            out.extend(same.get(w, w) for w in spelled[word].split() if w not in dropped)
+        elif word not in dropped:
+            out.append(same.get(word, word))
     return out
 
 
