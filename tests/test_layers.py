@@ -11,6 +11,7 @@ counts like any other; one under ``if TYPE_CHECKING:`` too, so no cycle hides th
 from __future__ import annotations
 
 import ast
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -137,3 +138,20 @@ def test_importing_a_pure_part_loads_neither_flask_nor_the_database(module):
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
                          check=True).stdout.strip()
     assert out == "[]", f"import {module} loaded {out}"
+
+
+def test_a_worker_loads_only_what_serving_needs(tmp_path):
+    # Each costs every worker megabytes: Alembic (with Mako and Pygments) is for
+    # migrating, requests for the first "text me this".
+    from voiceline.storage.store import SqlStore
+
+    url = f"sqlite:///{tmp_path / 'line.sqlite3'}"
+    SqlStore(url).upgrade()
+    probe = ("import sys; from voiceline import create_app; create_app(); "
+             "print(sorted(m for m in ('alembic', 'mako', 'pygments', 'requests') "
+             "if m in sys.modules))")
+    started = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                             timeout=60, check=True,
+                             env={**os.environ, "DATABASE_URL": url, "VOICELINE_DEV_MODE": "1",
+                                  "VOICELINE_HASH_SECRET": "0" * 64})
+    assert started.stdout.strip() == "[]", started.stderr

@@ -263,20 +263,6 @@ def test_the_newest_revision_the_line_checks_against_is_alembics_head():
     assert NEWEST == head() == revisions()[-1]
 
 
-def test_a_worker_on_a_current_database_never_loads_alembic(tmp_path):
-    # Alembic, Mako and Pygments cost each worker about 8 MB; only migrating needs them.
-    url = f"sqlite:///{tmp_path / 'line.sqlite3'}"
-    SqlStore(url).upgrade()
-    started = subprocess.run(
-        [sys.executable, "-c", "import sys; from voiceline import create_app; "
-         "create_app({'VOICELINE_DEV_MODE': True}); "
-         "print(sorted(m for m in ('alembic', 'mako', 'pygments') if m in sys.modules))"],
-        env={**os.environ, "DATABASE_URL": url, "VOICELINE_DEV_MODE": "1",
-             "VOICELINE_HASH_SECRET": "0" * 64},
-        capture_output=True, text=True, timeout=60, check=True)
-    assert started.stdout.strip() == "[]", started.stderr
-
-
 # The db commands need only DATABASE_URL: no Twilio token, no prompt files.
 NO_SERVING = {"TWILIO_AUTH_TOKEN": None, "VOICELINE_DEV_MODE": None,
               "VOICELINE_PROMPTS_DIR": "/nowhere"}

@@ -13,11 +13,8 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 
-import requests
 from flask import Config, current_app, url_for
 from twilio.base.exceptions import TwilioException, TwilioRestException
-from twilio.http.http_client import TwilioHttpClient
-from twilio.rest import Client
 
 from ..catalog import Language
 from ..engine.outcomes import TextMeOutcome
@@ -90,6 +87,10 @@ def _status_callback(config: Config, lang: str, topic_id: str) -> dict[str, str]
 
 def _send(to: str, body: str, sender: dict[str, str], callback: dict[str, str], key: str
           ) -> TextMeOutcome:
+    # Loaded with the REST client, on the first text a worker sends: requests costs each
+    # worker about 5 MB, and a line may never be asked to text.
+    import requests
+
     try:
         services().sms_client.messages.create(to=to, body=body, **sender, **callback)
     except TwilioRestException as exc:
@@ -123,6 +124,9 @@ def _refused(exc: TwilioRestException, key: str) -> TextMeOutcome:
 
 def twilio_client(config: Config) -> SmsClient:
     """Twilio's REST client for "text me this", with a short timeout and a quiet log."""
+    from twilio.http.http_client import TwilioHttpClient
+    from twilio.rest import Client
+
     client: SmsClient = Client(config["TWILIO_ACCOUNT_SID"], config["TWILIO_AUTH_TOKEN"],
                                http_client=TwilioHttpClient(timeout=HTTP_TIMEOUT,
                                                             logger=_twilio_log))
