@@ -49,6 +49,7 @@ from __future__ import annotations
 
 import functools
 import os
+import sys
 import threading
 from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -184,7 +185,8 @@ def _stem(language: str, word: str) -> str:
         stemmer = by_language[language] = snowballstemmer.stemmer(
             STEMMERS.get(language, "english"))
         stemmer.maxCacheSize = 0
-    return str(stemmer.stemWord(word))
+    # One copy of each stem, however many phrases and learned features hold it.
+    return sys.intern(str(stemmer.stemWord(word)))
 
 
 def stop_words(language: str) -> frozenset[str]:
