@@ -31,7 +31,7 @@ import sqlalchemy as sa
 
 from .background import CAPACITY, BackgroundWriter
 from .schema import event_counts, events, unanswered
-from .sql import STORE_ERRORS
+from .sql import STORE_ERRORS, upsert
 
 log = logging.getLogger(__name__)
 
@@ -270,9 +270,7 @@ def _start_of(day: date) -> datetime:
 
 
 def _add_counts(dialect: str) -> sa.Insert:
-    from sqlalchemy.dialects import postgresql, sqlite
-
-    insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(event_counts)
+    insert = upsert(dialect, event_counts)
     keys = [c.name for c in event_counts.primary_key.columns]
     return insert.on_conflict_do_update(
         index_elements=keys, set_={"count": event_counts.c.count + insert.excluded["count"]})

@@ -12,6 +12,7 @@ stops waiting after ``STORE_SECONDS`` whatever the database does.
 
 from __future__ import annotations
 
+import importlib
 import os
 import queue
 import threading
@@ -19,7 +20,7 @@ import time
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from types import TracebackType
-from typing import Literal, TypeVar
+from typing import Any, Literal, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.exc import SQLAlchemyError
@@ -30,6 +31,13 @@ STORE_ERRORS = (SQLAlchemyError, OSError)
 STORE_SECONDS = 1.5  # the longest a request waits on the database, whatever it does
 LOCK_SECONDS = 1.0
 T = TypeVar("T")
+
+
+def upsert(dialect: str, table: sa.Table) -> Any:
+    """The dialect's INSERT for ``table``, which has ON CONFLICT (PostgreSQL's, else
+    SQLite's). Only the dialect in use is loaded: PostgreSQL's costs a SQLite line 2 MB."""
+    name = "postgresql" if dialect == "postgresql" else "sqlite"
+    return importlib.import_module(f"sqlalchemy.dialects.{name}").insert(table)
 
 
 def make_engine(url: str) -> sa.Engine:

@@ -40,7 +40,6 @@ from datetime import UTC, datetime, timedelta
 from typing import Protocol, TypeVar
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 
 from ..engine.guards import (
     CLOCK_SLACK,
@@ -60,7 +59,7 @@ from ..errors import StoreError
 from .events import EventLog, MemoryEventLog, SqlEventLog
 from .languages import LanguageMemory, Remembered
 from .schema import callers, handled_messages, metadata, operators, texters
-from .sql import STORE_SECONDS, Transaction, make_engine, within
+from .sql import STORE_SECONDS, Transaction, make_engine, upsert, within
 
 log = logging.getLogger(__name__)
 SMS_REPLY = "sms_reply"  # the allowance of replies to texts (per number, per hour)
@@ -343,8 +342,8 @@ class SqlStore:
                              "restart the line to use the new one")
 
     def _claim(self, conn: sa.Connection, message: str) -> bool:
-        insert = (postgresql.insert if self.dialect == "postgresql" else sqlite.insert)(
-            handled_messages).values(message_key=sa.bindparam("m"), at=sa.bindparam("at"))
+        insert = upsert(self.dialect, handled_messages).values(
+            message_key=sa.bindparam("m"), at=sa.bindparam("at"))
         claimed = insert.on_conflict_do_nothing().returning(handled_messages.c.message_key)
         return conn.execute(claimed, {"m": message, "at": _now()}).first() is not None
 
@@ -462,7 +461,7 @@ def _languages_statement(since: bool):
 
 @functools.cache
 def _callers_statement(dialect: str):
-    insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(callers).values(
+    insert = upsert(dialect, callers).values(
         {name: sa.bindparam(f"v_{name}") for name in ("number_key", "language", "updated_at")})
     return insert.on_conflict_do_update(
         index_elements=["number_key"],
@@ -474,7 +473,7 @@ def _callers_statement(dialect: str):
 def _upsert_statement(dialect: str, table_name: str, key: tuple[str, ...],
                       names: tuple[str, ...]):
     table = metadata.tables[table_name]
-    insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table).values(
+    insert = upsert(dialect, table).values(
         {name: sa.bindparam(f"v_{name}") for name in (*key, *names)})
     return insert.on_conflict_do_update(index_elements=list(key),
                                         set_={name: insert.excluded[name] for name in names})
@@ -484,7 +483,7 @@ def _upsert_statement(dialect: str, table_name: str, key: tuple[str, ...],
 def _lock_statements(dialect: str, table_name: str, key: tuple[str, ...],
                      defaults: tuple[str, ...]):
     table = metadata.tables[table_name]
-    insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table).values(
+    insert = upsert(dialect, table).values(
         {name: sa.bindparam(f"v_{name}") for name in (*key, *defaults)}).on_conflict_do_nothing()
     select = sa.select(table).where(_where_key(table, key))
     return insert, select.with_for_update() if dialect == "postgresql" else select
