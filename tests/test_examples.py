@@ -72,7 +72,11 @@ LEARNED = frozenset({"benefits", "risks", "recovery"})
 
 @pytest.mark.parametrize("request_text,guess,learned,decision", [
     # A close call settled by a confident opinion that agrees with the leading topic.
-    ("benefits or risks", Guess("benefits", 0.9), LEARNED, Understood("en", topic="benefits")),
+    ("benefits or risks", Guess("benefits", 0.995), LEARNED,
+     Understood("en", topic="benefits")),
+    # Likely, not enough to state as sure (SETTLE): offered first, and it is first already.
+    ("benefits or risks", Guess("benefits", 0.9), LEARNED,
+     Understood("en", choices=("benefits", "risks"))),
     # Not confident enough: still a close call.
     ("benefits or risks", Guess("benefits", 0.6), LEARNED,
      Understood("en", choices=("benefits", "risks"))),
@@ -83,6 +87,8 @@ LEARNED = frozenset({"benefits", "risks", "recovery"})
     ("benefits or risks", Guess(OFF_TOPIC, 0.9), LEARNED, Understood("")),
     # A sure topic strongly doubted: "did you mean" that topic or the other.
     ("what are the risks", Guess("recovery", 0.9), LEARNED,
+     Understood("en", choices=("risks", "recovery"))),
+    ("what are the risks", Guess("recovery", 0.75), LEARNED,  # as likely as offered first
      Understood("en", choices=("risks", "recovery"))),
     # ... or only that topic, when the opinion is that no topic answers it.
     ("what are the risks", Guess(OFF_TOPIC, 0.9), LEARNED, Understood("en", choices=("risks",))),

@@ -51,26 +51,41 @@ class Learner(Generic[K]):
                 continue
             documents[key] += 1
             counts.setdefault(key, Counter()).update(features)
-        self._vocabulary = frozenset(f for c in counts.values() for f in c)
+        # The table is kept compact, since a worker holds one per language: one dict from
+        # each feature to its row of log-probabilities, one per concept in the order of
+        # ``_keys``. Most features are seen once or twice, so most rows are alike: a row
+        # depends only on the feature's counts, so alike counts share one row, and a
+        # value (a count under a concept) is one float wherever it occurs.
+        self._keys: tuple[K, ...] = tuple(counts)
+        vocabulary = {f for c in counts.values() for f in c}
         total = sum(documents.values())
-        self._prior = {k: math.log(n / total) for k, n in documents.items()}
-        # Each concept's count of all its features, smoothed over the whole vocabulary.
-        whole = {k: sum(c.values()) + SMOOTHING * len(self._vocabulary)
-                 for k, c in counts.items()}
-        self._unseen = {k: math.log(SMOOTHING / whole[k]) for k in counts}
-        self._log = {k: {f: math.log((n + SMOOTHING) / whole[k]) for f, n in c.items()}
-                     for k, c in counts.items()}
+        self._prior = tuple(math.log(documents[k] / total) for k in self._keys)
+        # Each concept's count of all its features, smoothed over the whole vocabulary (a
+        # feature never seen with a concept has the smoothing alone: unlikely, not never).
+        whole = [sum(counts[k].values()) + SMOOTHING * len(vocabulary) for k in self._keys]
+        rows: dict[tuple[int, ...], tuple[float, ...]] = {}
+        values: dict[float, float] = {}
+        self._rows: dict[str, tuple[float, ...]] = {}
+        for feature in vocabulary:
+            seen = tuple(counts[k][feature] for k in self._keys)
+            row = rows.get(seen)
+            if row is None:
+                row = rows[seen] = tuple(
+                    values.setdefault(v, v) for v in (math.log((n + SMOOTHING) / w)
+                                                      for n, w in zip(seen, whole, strict=True)))
+            self._rows[feature] = row
 
     def guess(self, request: str) -> Guess[K]:
-        features = self._vocabulary.intersection(self._index.features(request))
-        if not self._prior:
+        if not self._keys:
             return Guess(None, 0.0)
-        scores = {k: prior + sum(self._log[k].get(f, self._unseen[k]) for f in features)
-                  for k, prior in self._prior.items()}
-        best = max(scores, key=lambda k: scores[k])
-        top = scores[best]
-        share = 1.0 / sum(math.exp(s - top) for s in scores.values())
-        return Guess(best, share)
+        scores = list(self._prior)
+        for feature in set(self._index.features(request)):
+            # A feature never learned says nothing of any concept.
+            for i, logp in enumerate(self._rows.get(feature, ())):
+                scores[i] += logp
+        top = max(scores)
+        share = 1.0 / sum(math.exp(s - top) for s in scores)
+        return Guess(self._keys[scores.index(top)], share)
 
 
 def learn(index: Index[K], labelled: Iterable[tuple[str, K]]) -> Learner[K]:
