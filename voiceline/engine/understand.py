@@ -90,7 +90,9 @@ class _Reader:
     learner: Learner[str] | None  # None without enough examples to learn from
     learned: frozenset[str] = frozenset()  # the topics it has examples of
     # Each example as the index reads its words: an operator's own answer to it.
-    taught: Mapping[str, str] = field(default_factory=dict)
+    # Kept by the hash of the words (this process's own), not the words: a few thousand
+    # examples' texts would cost each worker a megabyte more.
+    taught: Mapping[int, str] = field(default_factory=dict)
 
     def guess(self, request: str) -> Guess[str] | None:
         return self.learner.guess(request) if self.learner is not None else None
@@ -129,7 +131,7 @@ def _reader_of(lang: Language) -> _Reader:
         # confidently, and is no second opinion at all.
         labelled = [(p, key) for key, phrases in concepts.items() for p in phrases]
         learner = learn(index, labelled + examples)
-    taught = {_as_read(request, lang.code): key for request, key in examples}
+    taught = {hash(_as_read(request, lang.code)): key for request, key in examples}
     return _Reader(index, learner, frozenset(key for _, key in examples), taught)
 
 
@@ -156,7 +158,7 @@ def understand(catalog: Catalog, request: str, lang_code: str) -> Understood:
     reader = _readers_of(catalog).get(language)
     if reader is None:
         return decide(ranking, language)
-    taught = reader.taught.get(_as_read(request, language))
+    taught = reader.taught.get(hash(_as_read(request, language)))
     if taught is not None:  # the very request an operator filed under a topic (or none)
         return Understood("") if taught == OFF_TOPIC else Understood(language, topic=taught)
     return decide(ranking, language, reader.guess(request), reader.learned)
