@@ -47,7 +47,7 @@ def test_check_and_simulate_run_with_no_settings_at_all():
 
 
 def test_serve_refuses_without_the_auth_token_and_says_what_to_set(monkeypatch):
-    monkeypatch.setattr(deploy.os, "execv", lambda *a: pytest.fail("gunicorn was started"))
+    monkeypatch.setattr(deploy.os, "execve", lambda *a: pytest.fail("gunicorn was started"))
     result = voiceline("serve")
     assert result.exit_code == 2
     assert "TWILIO_AUTH_TOKEN is not set" in result.output and "Traceback" not in result.output
@@ -55,7 +55,7 @@ def test_serve_refuses_without_the_auth_token_and_says_what_to_set(monkeypatch):
 
 @pytest.mark.parametrize("folder", ["missing", "empty", "file-less"])
 def test_serve_refuses_a_prompts_folder_that_is_not_one(monkeypatch, tmp_path, folder):
-    monkeypatch.setattr(deploy.os, "execv", lambda *a: pytest.fail("gunicorn was started"))
+    monkeypatch.setattr(deploy.os, "execve", lambda *a: pytest.fail("gunicorn was started"))
     root = tmp_path / folder
     if folder != "missing":
         root.mkdir()
@@ -69,13 +69,16 @@ def test_serve_refuses_a_prompts_folder_that_is_not_one(monkeypatch, tmp_path, f
 
 def test_serve_runs_gunicorn_with_the_packaged_settings(monkeypatch):
     started = []
-    monkeypatch.setattr(deploy.os, "execv", lambda path, argv: started.append(argv))
+    monkeypatch.setattr(deploy.os, "execve", lambda path, argv, env: started.append((argv, env)))
     result = voiceline("serve", "--bind", "127.0.0.1:9", env={
         **SERVING, "VOICELINE_PROMPTS_DIR": str(FIXTURE_PROMPTS)})
     assert result.exit_code == 0, result.output
-    (argv,) = started
+    ((argv, env),) = started
     assert argv[1:5] == ["-m", "gunicorn", "-c", "python:voiceline.web.gunicorn_conf"]
     assert argv[-3:] == ["--bind", "127.0.0.1:9", "voiceline:create_app()"]
+    # Two malloc arenas: each threaded worker about 4 MB smaller (an operator's own wins).
+    assert env["MALLOC_ARENA_MAX"] == "2" and env["VOICELINE_PROMPTS_DIR"] == str(FIXTURE_PROMPTS)
+    assert deploy.serving_environment({"MALLOC_ARENA_MAX": "4"})["MALLOC_ARENA_MAX"] == "4"
 
 
 def test_the_loader_names_a_wrong_folder_and_what_to_set(tmp_path):
@@ -147,3 +150,4 @@ def test_twilio_keywords_refuses_prompt_files_with_errors(tmp_path):
 def test_check_names_the_setting_when_it_points_nowhere(tmp_path):
     result = voiceline("check", env={"VOICELINE_PROMPTS_DIR": str(tmp_path / "gone")})
     assert result.exit_code == 2 and "VOICELINE_PROMPTS_DIR names it" in result.output
+
