@@ -57,22 +57,31 @@ class Learner(Generic[K]):
         # depends only on the feature's counts, so alike counts share one row, and a
         # value (a count under a concept) is one float wherever it occurs.
         self._keys: tuple[K, ...] = tuple(counts)
-        vocabulary = {f for c in counts.values() for f in c}
         total = sum(documents.values())
         self._prior = tuple(math.log(documents[k] / total) for k in self._keys)
         # Each concept's count of all its features, smoothed over the whole vocabulary (a
         # feature never seen with a concept has the smoothing alone: unlikely, not never).
-        whole = [sum(counts[k].values()) + SMOOTHING * len(vocabulary) for k in self._keys]
+        vocabulary = len(set().union(*counts.values()))
+        whole = [sum(counts[k].values()) + SMOOTHING * vocabulary for k in self._keys]
+        # Each feature's counts, concept by concept, gathered from the counters (asking
+        # every counter for every feature would mostly ask for what is not there).
+        seen: dict[str, list[int]] = {}
+        for i, key in enumerate(self._keys):
+            for feature, n in counts[key].items():
+                found = seen.get(feature)
+                if found is None:
+                    found = seen[feature] = [0] * len(self._keys)
+                found[i] = n
         rows: dict[tuple[int, ...], tuple[float, ...]] = {}
         values: dict[float, float] = {}
         self._rows: dict[str, tuple[float, ...]] = {}
-        for feature in vocabulary:
-            seen = tuple(counts[k][feature] for k in self._keys)
-            row = rows.get(seen)
+        for feature, found in seen.items():
+            alike = tuple(found)
+            row = rows.get(alike)
             if row is None:
-                row = rows[seen] = tuple(
+                row = rows[alike] = tuple(
                     values.setdefault(v, v) for v in (math.log((n + SMOOTHING) / w)
-                                                      for n, w in zip(seen, whole, strict=True)))
+                                                      for n, w in zip(alike, whole, strict=True)))
             self._rows[feature] = row
 
     def guess(self, request: str) -> Guess[K]:
