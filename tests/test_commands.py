@@ -4,6 +4,8 @@ that is not one is refused with what to set."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -151,3 +153,21 @@ def test_check_names_the_setting_when_it_points_nowhere(tmp_path):
     result = voiceline("check", env={"VOICELINE_PROMPTS_DIR": str(tmp_path / "gone")})
     assert result.exit_code == 2 and "VOICELINE_PROMPTS_DIR names it" in result.output
 
+
+
+def test_serve_starts_gunicorn_without_loading_the_database_or_the_web_app():
+    # The Procfile's web process: everything it loads delays gunicorn on every start.
+    probe = ("import sys, click; from voiceline.cli import cli; "
+             "cli.get_command(click.Context(cli), 'serve'); "
+             "print(sorted(m for m in ('sqlalchemy', 'voiceline.web.app', 'twilio') "
+             "if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                         timeout=60, check=True).stdout.strip()
+    assert out == "[]"
+
+
+def test_the_help_lists_every_command():
+    listed = voiceline("--help").output
+    for name in ("check", "db", "events", "init", "operator", "report", "review", "serve",
+                 "settings", "simulate", "twilio"):
+        assert f"  {name} " in listed, name

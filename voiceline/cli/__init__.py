@@ -8,12 +8,21 @@ Domain errors become one friendly sentence and a non-zero exit here, at the edge
 
 from __future__ import annotations
 
+import importlib
+
 import click
 from flask import Flask
 from flask.cli import FlaskGroup, NoAppException
 
 from ..errors import SettingsError
-from . import db, deploy, operators, reports, twilio_setup
+
+# Each command's module, imported when the command is asked for: `voiceline serve` (the
+# Procfile's web process, started on every deploy and restart) then loads neither the
+# database libraries nor the web app before gunicorn takes over, a second sooner.
+COMMAND_MODULES = {"db": "db", "events": "db", "serve": "deploy", "settings": "deploy",
+                   "init": "operators", "check": "operators", "review": "operators",
+                   "simulate": "operators", "report": "reports", "operator": "reports",
+                   "twilio": "twilio_setup"}
 
 
 def _create_app() -> Flask:
@@ -33,19 +42,18 @@ class VoicelineGroup(FlaskGroup):
     own would, and print a refusal above the help when serving settings are missing)."""
 
     def list_commands(self, ctx: click.Context) -> list[str]:
-        return sorted(click.Group.list_commands(self, ctx))
+        return sorted(set(click.Group.list_commands(self, ctx)) | set(COMMAND_MODULES))
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        module = COMMAND_MODULES.get(cmd_name)
+        if module is not None and cmd_name not in self.commands:
+            importlib.import_module(f"{__name__}.{module}").init_cli(self)
+        return super().get_command(ctx, cmd_name)
 
 
 @click.group(cls=VoicelineGroup, create_app=_create_app, add_version_option=False)
 def cli() -> None:
     """voiceline: the stem cell therapy information line (Twilio voice and SMS)."""
-
-
-db.init_cli(cli)
-deploy.init_cli(cli)
-twilio_setup.init_cli(cli)
-operators.init_cli(cli)
-reports.init_cli(cli)
 
 
 def main() -> None:
