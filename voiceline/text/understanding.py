@@ -164,7 +164,7 @@ class Ranking(Generic[K]):
         return next((m.score for m in self.matches if m.key == key), 0.0)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # thousands are cached per index: no dict each
 class _Token:
     stem: str
     stop: bool
