@@ -59,10 +59,6 @@ class Learner(Generic[K]):
         self._keys: tuple[K, ...] = tuple(counts)
         total = sum(documents.values())
         self._prior = tuple(math.log(documents[k] / total) for k in self._keys)
-        # Each concept's count of all its features, smoothed over the whole vocabulary (a
-        # feature never seen with a concept has the smoothing alone: unlikely, not never).
-        vocabulary = len(set().union(*counts.values()))
-        whole = [sum(counts[k].values()) + SMOOTHING * vocabulary for k in self._keys]
         # Each feature's counts, concept by concept, gathered from the counters (asking
         # every counter for every feature would mostly ask for what is not there).
         seen: dict[str, list[int]] = {}
@@ -72,6 +68,9 @@ class Learner(Generic[K]):
                 if found is None:
                     found = seen[feature] = [0] * len(self._keys)
                 found[i] = n
+        # Each concept's count of all its features, smoothed over the whole vocabulary (a
+        # feature never seen with a concept has the smoothing alone: unlikely, not never).
+        whole = [sum(counts[k].values()) + SMOOTHING * len(seen) for k in self._keys]
         rows: dict[tuple[int, ...], tuple[float, ...]] = {}
         values: dict[float, float] = {}
         self._rows: dict[str, tuple[float, ...]] = {}
