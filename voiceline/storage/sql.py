@@ -20,12 +20,15 @@ import time
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from types import TracebackType
-from typing import Any, Literal, TypeVar
+from typing import TYPE_CHECKING, Literal, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.exc import SQLAlchemyError
 
 from ..errors import StoreError
+
+if TYPE_CHECKING:
+    from sqlalchemy.dialects import postgresql, sqlite
 
 STORE_ERRORS = (SQLAlchemyError, OSError)
 STORE_SECONDS = 1.5  # the longest a request waits on the database, whatever it does
@@ -33,7 +36,7 @@ LOCK_SECONDS = 1.0
 T = TypeVar("T")
 
 
-def upsert(dialect: str, table: sa.Table) -> Any:
+def upsert(dialect: str, table: sa.Table) -> postgresql.Insert | sqlite.Insert:
     """The dialect's INSERT for ``table``, which has ON CONFLICT (PostgreSQL's, else
     SQLite's). Only the dialect in use is loaded: PostgreSQL's costs a SQLite line 2 MB."""
     name = "postgresql" if dialect == "postgresql" else "sqlite"
