@@ -40,8 +40,8 @@ def without(catalog: Catalog, lang: str, requests: set[str] | None, tag: str) ->
     """The catalog with ``requests`` (all of them when None) taken out of one language's
     examples; a new version, so its readers are built afresh."""
     language = catalog.languages[lang]
-    kept = {key: tuple(r for r in filed if requests is not None
-                       and normalise(r) not in requests)
+    kept = {key: () if requests is None else
+            tuple(r for r in filed if normalise(r) not in requests)
             for key, filed in language.examples.items()}
     languages = dict(catalog.languages)
     languages[lang] = dataclasses.replace(language, examples=MappingProxyType(kept))
