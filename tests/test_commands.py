@@ -166,8 +166,19 @@ def test_serve_starts_gunicorn_without_loading_the_database_or_the_web_app():
     assert out == "[]"
 
 
-def test_the_help_lists_every_command():
+def test_every_command_a_module_registers_is_listed_and_found_lazily():
+    # A command added to a module but not to COMMAND_MODULES would silently vanish.
+    import importlib
+
+    import click
+
+    from voiceline.cli import COMMAND_MODULES
+
+    for module in set(COMMAND_MODULES.values()):
+        group = click.Group()
+        importlib.import_module(f"voiceline.cli.{module}").init_cli(group)
+        assert {name: module for name in group.commands} == {
+            name: m for name, m in COMMAND_MODULES.items() if m == module}
     listed = voiceline("--help").output
-    for name in ("check", "db", "events", "init", "operator", "report", "review", "serve",
-                 "settings", "simulate", "twilio"):
+    for name in COMMAND_MODULES:
         assert f"  {name} " in listed, name
