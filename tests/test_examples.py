@@ -12,6 +12,7 @@ from voiceline.checks import read_checked
 from voiceline.engine import understand as understanding
 from voiceline.engine.understand import OFF_TOPIC, Understood, decide, understand
 from voiceline.text.likelihood import Guess, learn
+from voiceline.text.separation import Pick, separate
 from voiceline.text.understanding import build_index
 
 from .conftest import FIXTURE_PROMPTS
@@ -57,6 +58,40 @@ def test_a_learner_of_nothing_guesses_nothing():
     assert learn(build_index(CONCEPTS, "en"), []).guess("cost") == Guess(None, 0.0)
 
 
+# ------------------------------------------------------------- the separator (pure)
+
+@pytest.fixture(scope="module")
+def separator():
+    index = build_index(CONCEPTS, "en")
+    return separate(index, [*((p, k) for k, ps in CONCEPTS.items() for p in ps), *LABELLED])
+
+
+@pytest.mark.parametrize("request_text,nearest", [
+    ("whats the catch with this", "risks"),
+    ("could it make my neck worse", "risks"),
+    ("would it be worth it for me", "benefits"),
+    ("afford?", "cost"),
+    ("an arm and a leg??", "cost"),
+])
+def test_a_separator_picks_the_concept_whose_words_tell_it_apart(separator, request_text,
+                                                                nearest):
+    pick = separator.pick(request_text)
+    assert pick.key == nearest and pick.margin > 0
+
+
+def test_a_separator_has_no_opinion_of_words_it_never_learned(separator):
+    assert separator.pick("zzqx blorp") == Pick(None, 0.0)
+    assert separator.pick("") == Pick(None, 0.0)
+    assert separate(build_index(CONCEPTS, "en"), []).pick("cost") == Pick(None, 0.0)
+
+
+def test_a_separator_learns_the_same_weights_every_time():
+    index = build_index(CONCEPTS, "en")
+    labelled = [*((p, k) for k, ps in CONCEPTS.items() for p in ps), *LABELLED]
+    picks = {separate(index, labelled).pick("is it worth the price") for _ in range(3)}
+    assert len(picks) == 1
+
+
 # ------------------------------------------------- the decision with a second opinion
 
 PHRASES = {"benefits": ["benefits", "what good does it do"], "risks": ["risks", "dangers"],
@@ -68,6 +103,7 @@ def ranked(request_text: str):
 
 
 LEARNED = frozenset({"benefits", "risks", "recovery"})
+JUST_ADDED = frozenset({"benefits", "recovery"})  # risks has no examples yet
 
 
 @pytest.mark.parametrize("request_text,guess,learned,decision", [
@@ -117,6 +153,41 @@ LEARNED = frozenset({"benefits", "risks", "recovery"})
 def test_a_second_opinion_settles_doubts_and_offers_but_never_answers_alone(
         request_text, guess, learned, decision):
     assert decide(ranked(request_text), "en", guess, learned) == decision
+
+
+@pytest.mark.parametrize("request_text,guess,pick,learned,decision", [
+    # Both learned opinions agree, sure and well apart: a close call is answered ...
+    ("benefits or risks", Guess("risks", 0.95), Pick("risks", 0.3), LEARNED,
+     Understood("en", topic="risks")),
+    # ... and so is a sure topic they both doubt (the phrases read it wrong).
+    ("what are the risks", Guess("recovery", 0.95), Pick("recovery", 0.3), LEARNED,
+     Understood("en", topic="recovery")),
+    # ... and agreeing that no topic answers it gets the menu.
+    ("benefits or risks", Guess(OFF_TOPIC, 0.95), Pick(OFF_TOPIC, 0.3), LEARNED, Understood("")),
+    # Agreement that is not sure enough, or not apart enough, answers nothing new.
+    ("benefits or risks", Guess("risks", 0.8), Pick("risks", 0.3), LEARNED,
+     Understood("en", choices=("risks", "benefits"))),
+    ("benefits or risks", Guess("risks", 0.95), Pick("risks", 0.05), LEARNED,
+     Understood("en", choices=("risks", "benefits"))),
+    # The separator alone disagreeing with a sure topic makes it "did you mean" both.
+    ("what are the risks", Guess("risks", 0.6), Pick("recovery", 0.2), LEARNED,
+     Understood("en", choices=("risks", "recovery"))),
+    # ... but not a topic without examples of its own (one just added).
+    ("what are the risks", Guess("risks", 0.6), Pick("recovery", 0.2), JUST_ADDED,
+     Understood("en", topic="risks")),
+    # A close call without the separator's topic gets it offered first.
+    ("benefits or risks", Guess("benefits", 0.5), Pick("recovery", 0.2), LEARNED,
+     Understood("en", choices=("recovery", "benefits", "risks"))),
+    # The words name nothing ("go back please" is not "going back to work"): nothing,
+    # whatever both opinions say.
+    ("will i be laid up long", Guess("recovery", 0.999), Pick("recovery", 0.9), LEARNED,
+     Understood("")),
+    # An off-topic phrase at least as strong as any topic: nothing, whatever they say.
+    ("appointment or risks", Guess("risks", 0.999), Pick("risks", 0.9), LEARNED, Understood("")),
+])
+def test_two_learned_opinions_that_agree_answer_what_the_phrases_leave_open(
+        request_text, guess, pick, learned, decision):
+    assert decide(ranked(request_text), "en", guess, learned, pick) == decision
 
 
 # ------------------------------------------------------------- the file and the line
@@ -195,7 +266,7 @@ def test_an_example_with_a_phone_number_is_a_warning(prompts):
     assert [w.line for w in warnings if "phone number" in w.message] == [1]
 
 
-def test_a_wrong_sure_guess_is_doubted_and_nothing_is_guessed_from_examples_alone(
+def test_a_wrong_sure_guess_is_corrected_and_nothing_is_guessed_from_examples_alone(
         prompts, monkeypatch):
     # The fixture's words read "whats the catch" as "what is it": sure, and wrong.
     before, _ = read_checked(prompts)
@@ -206,8 +277,8 @@ def test_a_wrong_sure_guess_is_doubted_and_nothing_is_guessed_from_examples_alon
     monkeypatch.setattr(understanding, "EXAMPLES_PER_TOPIC", 0)  # a small file counts here
     after, _ = read_checked(prompts)
     assert after is not None
-    doubted = understand(after, "whats the catch then", "en")
-    assert not doubted.topic and "risks" in doubted.choices
+    # Both learned opinions say risks, sure and apart: the examples correct the words.
+    assert understand(after, "whats the catch then", "en") == Understood("en", topic="risks")
     # What only the examples know is not guessed at (it may be a command or chatter);
     # off-topic stays nothing.
     assert understand(after, "is there some catch", "en") == Understood("")

@@ -34,7 +34,15 @@ own words (``text.likelihood``). It moves a decision only when it is confident:
 - when the words name nothing it adds nothing: a command ("go back please") or chatter
   is likelier than a topic there.
 
-A language with few examples (``EXAMPLES_PER_TOPIC``) has no second opinion. A request
+A third opinion is a linear model learned from the same examples (``text.separation``),
+which errs on other requests than the counting learner does. Where the phrases name
+something and both learned opinions agree, the learner sure (``AGREE``) and the
+separator well ahead of its next topic (``APART``), their topic is answered (or the menu,
+if they agree no topic answers it), unless an off-topic phrase vetoes; otherwise the
+separator only asks: a sure topic it disagrees with becomes "did you mean" both (again,
+unless that topic has no examples), and its topic is offered first in a close call.
+
+A language with few examples (``EXAMPLES_PER_TOPIC``) has no learned opinion. A request
 that is one of the examples (read alike: case, accents, punctuation and text-speak
 aside) gets the topic it is filed under, as the operator said, or the menu under "none".
 """
@@ -47,7 +55,8 @@ from dataclasses import dataclass, field
 
 from ..catalog import Catalog, Language
 from ..catalog.model import NO_TOPIC
-from ..text.likelihood import Guess, Learner, learn
+from ..text.likelihood import Guess, Learner, read_all
+from ..text.separation import Pick, Separator
 from ..text.understanding import Index, Match, Ranking, best_of, build_index, words_of
 
 OFF_TOPIC = "@off_topic"  # the concept of requests the line has no answer for
@@ -68,6 +77,15 @@ SETTLE = 0.99
 # topic offered first (right four times in five), enough to ask rather than to state.
 DOUBT = LIKELY
 CERTAIN = 0.999  # it settles what the words leave open on their own from this
+# The learned separator (``text.separation``) and the counting learner agreeing, the
+# latter at least this sure and the former this far ahead of its next concept, answer
+# what the phrases leave open. On writers neither had read (calib14-calib17 left out,
+# holdout3, holdout4) the two agreeing this way were right 99 times in 100, where each
+# alone was right 95 times in 100.
+# Only where the phrases name something: where they name nothing, a command said in a
+# sentence ("go back please") is likelier than a topic ("going back to work").
+AGREE = 0.9
+APART = 0.1
 EXAMPLES_PER_TOPIC = 10  # the least examples, on average per topic, to learn from
 
 
@@ -88,6 +106,7 @@ class _Reader:
 
     index: Index[str]
     learner: Learner[str] | None  # None without enough examples to learn from
+    separator: Separator[str] | None = None  # likewise
     learned: frozenset[str] = frozenset()  # the topics it has examples of
     # Each example as the index reads its words: an operator's own answer to it.
     # Kept by the hash of the words (this process's own), not the words: a few thousand
@@ -96,6 +115,9 @@ class _Reader:
 
     def guess(self, request: str) -> Guess[str] | None:
         return self.learner.guess(request) if self.learner is not None else None
+
+    def pick(self, request: str) -> Pick[str] | None:
+        return self.separator.pick(request) if self.separator is not None else None
 
 
 _lock = threading.Lock()
@@ -124,15 +146,16 @@ def _reader_of(lang: Language) -> _Reader:
     examples = [(request, OFF_TOPIC if key == NO_TOPIC else key)
                 for key, requests in lang.examples.items() for request in requests
                 if key == NO_TOPIC or key in lang.topics]
-    learner = None
+    learner = separator = None
     if len(examples) >= EXAMPLES_PER_TOPIC * len(lang.topics):
         # The topics' own phrases are examples too, so a topic with none of its own is
         # still known; with few examples the learner only repeats the phrases,
         # confidently, and is no second opinion at all.
         labelled = [(p, key) for key, phrases in concepts.items() for p in phrases]
-        learner = learn(index, labelled + examples)
+        read = read_all(index, labelled + examples)
+        learner, separator = Learner(index, read), Separator(index, read)
     taught = {hash(_as_read(request, lang.code)): key for request, key in examples}
-    return _Reader(index, learner, frozenset(key for _, key in examples), taught)
+    return _Reader(index, learner, separator, frozenset(key for _, key in examples), taught)
 
 
 def _as_read(request: str, language: str) -> str:
@@ -161,16 +184,37 @@ def understand(catalog: Catalog, request: str, lang_code: str) -> Understood:
     taught = reader.taught.get(hash(_as_read(request, language)))
     if taught is not None:  # the very request an operator filed under a topic (or none)
         return Understood("") if taught == OFF_TOPIC else Understood(language, topic=taught)
-    return decide(ranking, language, reader.guess(request), reader.learned)
+    return decide(ranking, language, reader.guess(request), reader.learned,
+                  reader.pick(request))
 
 
 def decide(ranking: Ranking[str], language: str, guess: Guess[str] | None = None,
-           learned: frozenset[str] = frozenset()) -> Understood:
-    """Sure, a close call, or nothing, from a ranking and the learned second opinion
-    (``learned``: the topics it has examples of; see the module docstring)."""
+           learned: frozenset[str] = frozenset(), pick: Pick[str] | None = None) -> Understood:
+    """Sure, a close call, or nothing, from a ranking and the learned opinions
+    (``learned``: the topics they have examples of; see the module docstring)."""
     found = _decide_by_phrases(ranking, language)
     if guess is None or guess.key is None or not language:
         return found
+    if pick is None or pick.key is None:
+        return _second_opinion(found, ranking, language, guess, learned)
+    named = found.topic or found.choices
+    if named and pick.key == guess.key and pick.margin >= APART and not _vetoed(ranking) \
+            and guess.probability >= AGREE:
+        return Understood("") if pick.key == OFF_TOPIC else Understood(language, topic=pick.key)
+    decided = _second_opinion(found, ranking, language, guess, learned)
+    nearest = pick.key if pick.key != OFF_TOPIC else ""
+    if decided.topic and decided.topic != pick.key and decided.topic in learned:
+        # The separator disagrees: both are asked, the phrases' topic first.
+        return Understood(language, choices=tuple(
+            dict.fromkeys(k for k in (decided.topic, nearest) if k)))
+    if decided.choices and nearest and nearest not in decided.choices:
+        return Understood(language, choices=(nearest, *decided.choices)[:MAX_CHOICES])
+    return decided
+
+
+def _second_opinion(found: Understood, ranking: Ranking[str], language: str,
+                    guess: Guess[str], learned: frozenset[str]) -> Understood:
+    """The phrases' decision, moved by the counting learner alone where it is sure."""
     likely = guess.key if guess.key != OFF_TOPIC else ""
     if not found.topic and not found.choices:
         # The words name nothing ("go back please", "ya me voy"): a command or chatter
