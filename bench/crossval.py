@@ -1,6 +1,6 @@
 """How well the examples teach requests the line has not seen: each set left out in turn.
 
-    .venv/bin/python bench/crossval.py                      # calib5..calib17, in turn
+    .venv/bin/python bench/crossval.py                      # calib5..calib20 and more, in turn
     .venv/bin/python bench/crossval.py --sets calib14,calib15 --words-alone
 
 The tuning sets' requests are the prompts' examples (``prompts/<lang>/examples.toml``),
@@ -33,7 +33,8 @@ from voiceline.engine.understand import understand  # noqa: E402
 from voiceline.text.understanding import normalise  # noqa: E402
 
 LEFT_OUT = ("calib5", "calib6", "calib7", "calib8", "calib9", "calib10", "calib11",
-            "calib12", "calib13", "calib14", "calib15", "calib16", "calib17")
+            "calib12", "calib13", "calib14", "calib15", "calib16", "calib17", "calib18",
+            "calib19", "calib20", "holdout3", "holdout4")
 
 
 def without(catalog: Catalog, lang: str, requests: set[str] | None, tag: str) -> Catalog:
