@@ -8,6 +8,8 @@ import xml.etree.ElementTree as ET
 import pytest
 
 from voiceline import create_app
+from voiceline.engine import call as call_engine
+from voiceline.engine.understand import Understood
 from voiceline.testing import FlaskTransport, SimulatedCall, SimulationError
 
 
@@ -307,3 +309,33 @@ def test_responses_are_twiml_documents(client, signer):
     assert response.status_code == 200
     assert response.mimetype == "text/xml"
     assert ET.fromstring(response.data).tag == "Response"
+
+
+@pytest.mark.parametrize("said,hears", [
+    ("go back please", "back"),
+    ("um could you go back", "back"),
+    ("can you say that again please", "again"),
+    ("repeat the risks", "risks"),  # a command beside a word of its own: the topic
+])
+def test_a_command_said_with_small_words_around_it_is_the_command(
+        transport, signer, catalog, monkeypatch, said, hears):
+    lang = catalog.languages["en"]
+    keys = topic_path(catalog, "recovery")
+    call = SimulatedCall(transport, signer)
+    choose(call, catalog, "en")
+    for key in keys:
+        call.press(key)
+    # Read as a topic, every one of these would be one ("go back" as going back to
+    # work): the command must be heard first.
+    monkeypatch.setattr(call_engine, "understand",
+                        lambda *_: Understood("en", topic="risks"))
+    heard = texts(call.say(said))
+    sub_menu = catalog.flow.menus[catalog.flow.main_menu].option_for(keys[0]).menu
+    if hears == "back":
+        assert lang.call["menu_intro"].format(label=lang.menus[sub_menu]) in heard
+    elif hears == "again":
+        assert lang.topics["recovery"].spoken in heard
+    if hears != "risks":
+        assert lang.topics["risks"].spoken not in heard
+    else:
+        assert lang.topics["risks"].spoken in heard

@@ -32,7 +32,7 @@ from ..catalog import Catalog, Language
 from ..text.digits import ascii_int
 from ..text.matching import best_matches, normalise
 from ..text.placeholders import fill
-from ..text.understanding import spoken_key
+from ..text.understanding import spoken_key, stop_words, words_of
 from .outcomes import CallEnd, EventKind, Happened, KeyAction, NodeKind, TextMeOutcome
 from .red_flags import detect
 from .understand import Understood, understand
@@ -518,6 +518,9 @@ def _hear(catalog: Catalog, lang: Language, state: CallState, given: CallerInput
     for command, words in lang.commands.items():
         if said in {normalise(w) for w in words}:  # the whole request is the command
             return _command(catalog, lang, state, command)
+    command = _command_with_small_words(lang, given.speech)
+    if command is not None:  # "go back please", "can you say that again"
+        return _command(catalog, lang, state, command)
     asked = understand(catalog, given.speech, lang.code)
     if asked.anything:
         return _to_understood(catalog, state, asked, given)
@@ -538,6 +541,23 @@ def _hear(catalog: Catalog, lang: Language, state: CallState, given: CallerInput
     step = _with_prefix(enter(catalog, missed, replay=False, keys=True),
                         (_say(lang, "not_understood"),))
     return _noting(step, Happened(EventKind.NOT_UNDERSTOOD, lang.code))
+
+
+def _command_with_small_words(lang: Language, speech: str) -> str | None:
+    """The command a request says with nothing else but small words around it ("go back
+    please", "could you say that again"), or None. Read before the topics, which would
+    take "go back" for going back to work; a command beside a word of its own ("repeat
+    the risks") is left to them."""
+    said = words_of(speech, lang.code)
+    small = stop_words(lang.code)
+    for command, phrases in lang.commands.items():
+        for phrase in phrases:
+            words = words_of(phrase, lang.code)
+            for start in range(len(said) - len(words) + 1):
+                if words and said[start:start + len(words)] == words and all(
+                        w in small for w in said[:start] + said[start + len(words):]):
+                    return command
+    return None
 
 
 def _command(catalog: Catalog, lang: Language, state: CallState, command: str) -> Step:
