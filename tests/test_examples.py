@@ -178,9 +178,14 @@ def test_a_second_opinion_settles_doubts_and_offers_but_never_answers_alone(
     # A close call without the separator's topic gets it offered first.
     ("benefits or risks", Guess("benefits", 0.5), Pick("recovery", 0.2), LEARNED,
      Understood("en", choices=("recovery", "benefits", "risks"))),
-    # The words name nothing ("go back please" is not "going back to work"): nothing,
-    # whatever both opinions say.
-    ("will i be laid up long", Guess("recovery", 0.999), Pick("recovery", 0.9), LEARNED,
+    # The words name nothing: only both opinions all but sure and far apart answer
+    # (commands said in a sentence are heard before, by the call engine) ...
+    ("will i be laid up long", Guess("recovery", 0.999), Pick("recovery", 0.3), LEARNED,
+     Understood("en", topic="recovery")),
+    # ... never less sure, or closer.
+    ("will i be laid up long", Guess("recovery", 0.95), Pick("recovery", 0.9), LEARNED,
+     Understood("")),
+    ("will i be laid up long", Guess("recovery", 0.999), Pick("recovery", 0.15), LEARNED,
      Understood("")),
     # An off-topic phrase at least as strong as any topic: nothing, whatever they say.
     ("appointment or risks", Guess("risks", 0.999), Pick("risks", 0.9), LEARNED, Understood("")),
@@ -279,10 +284,11 @@ def test_a_wrong_sure_guess_is_corrected_and_nothing_is_guessed_from_examples_al
     assert after is not None
     # Both learned opinions say risks, sure and apart: the examples correct the words.
     assert understand(after, "whats the catch then", "en") == Understood("en", topic="risks")
-    # What only the examples know is not guessed at (it may be a command or chatter);
-    # off-topic stays nothing.
-    assert understand(after, "is there some catch", "en") == Understood("")
+    # What only the examples know is answered only when both learned opinions are all
+    # but sure of it; off-topic stays nothing.
+    assert understand(after, "is there some catch", "en") == Understood("en", topic="risks")
     assert not understand(after, "where do i park", "en").topic
+    assert not understand(after, "zzqx blorp", "en").anything
 
 
 def test_a_few_examples_answer_themselves_and_nothing_else(prompts):

@@ -518,9 +518,9 @@ def _hear(catalog: Catalog, lang: Language, state: CallState, given: CallerInput
     for command, words in lang.commands.items():
         if said in {normalise(w) for w in words}:  # the whole request is the command
             return _command(catalog, lang, state, command)
-    command = _command_with_small_words(lang, given.speech)
-    if command is not None:  # "go back please", "can you say that again"
-        return _command(catalog, lang, state, command)
+    among_small_words = _command_with_small_words(lang, given.speech)
+    if among_small_words is not None:  # "go back please", "can you say that again"
+        return _command(catalog, lang, state, among_small_words)
     asked = understand(catalog, given.speech, lang.code)
     if asked.anything:
         return _to_understood(catalog, state, asked, given)

@@ -31,14 +31,14 @@ own words (``text.likelihood``). It moves a decision only when it is confident:
 - a close call it is sure (``DOUBT``) no topic answers ("can you hear me") gets the menu;
 - a sure topic it strongly doubts (``DOUBT``) becomes "did you mean" both, unless that
   topic has no examples of its own (one just added is weighed by its words alone);
-- when the words name nothing it adds nothing: a command ("go back please") or chatter
-  is likelier than a topic there.
+- when the words name nothing it adds nothing alone: a command or chatter is likelier
+  than a topic there.
 
 A third opinion is a linear model learned from the same examples (``text.separation``),
-which errs on other requests than the counting learner does. Where the phrases name
-something and both learned opinions agree, the learner sure (``AGREE``) and the
-separator well ahead of its next topic (``APART``), their topic is answered (or the menu,
-if they agree no topic answers it), unless an off-topic phrase vetoes; otherwise the
+which errs on other requests than the counting learner does. Where both learned opinions
+agree, the learner sure (``AGREE``) and the separator well ahead of its next topic
+(``APART``; both stricter where the phrases name nothing), their topic is answered (or
+the menu, if they agree no topic answers it), unless an off-topic phrase vetoes; otherwise the
 separator only asks: a sure topic it disagrees with becomes "did you mean" both (again,
 unless that topic has no examples), and its topic is offered first in a close call.
 
@@ -82,10 +82,13 @@ CERTAIN = 0.999  # it settles what the words leave open on their own from this
 # what the phrases leave open. On writers neither had read (calib14-calib17 left out,
 # holdout3, holdout4) the two agreeing this way were right 99 times in 100, where each
 # alone was right 95 times in 100.
-# Only where the phrases name something: where they name nothing, a command said in a
-# sentence ("go back please") is likelier than a topic ("going back to work").
 AGREE = 0.9
 APART = 0.1
+# Where the phrases name nothing (typos past the near spellings, "are there any side a
+# fex"), only both all but sure and far apart: chatter is likelier there. Commands said
+# in a sentence ("go back please") are heard before understanding (``engine.call``).
+AGREE_UNNAMED = 0.99
+APART_UNNAMED = 0.2
 EXAMPLES_PER_TOPIC = 10  # the least examples, on average per topic, to learn from
 
 
@@ -198,8 +201,9 @@ def decide(ranking: Ranking[str], language: str, guess: Guess[str] | None = None
     if pick is None or pick.key is None:
         return _second_opinion(found, ranking, language, guess, learned)
     named = found.topic or found.choices
-    if named and pick.key == guess.key and pick.margin >= APART and not _vetoed(ranking) \
-            and guess.probability >= AGREE:
+    if pick.key == guess.key and not _vetoed(ranking) and (
+            named and pick.margin >= APART and guess.probability >= AGREE
+            or pick.margin >= APART_UNNAMED and guess.probability >= AGREE_UNNAMED):
         return Understood("") if pick.key == OFF_TOPIC else Understood(language, topic=pick.key)
     decided = _second_opinion(found, ranking, language, guess, learned)
     nearest = pick.key if pick.key != OFF_TOPIC else ""
