@@ -55,8 +55,8 @@ from dataclasses import dataclass, field
 
 from ..catalog import Catalog, Language
 from ..catalog.model import NO_TOPIC
-from ..text.likelihood import Guess, Learner, read_all
-from ..text.separation import Pick, Separator
+from ..text.likelihood import Guess, Learner, learn
+from ..text.separation import Pick, Separator, separate
 from ..text.understanding import Index, Match, Ranking, best_of, build_index, words_of
 
 OFF_TOPIC = "@off_topic"  # the concept of requests the line has no answer for
@@ -155,8 +155,10 @@ def _reader_of(lang: Language) -> _Reader:
         # still known; with few examples the learner only repeats the phrases,
         # confidently, and is no second opinion at all.
         labelled = [(p, key) for key, phrases in concepts.items() for p in phrases]
-        read = read_all(index, labelled + examples)
-        learner, separator = Learner(index, read), Separator(index, read)
+        # Each learner reads the requests itself, one at a time: a list of every
+        # request's reading, kept for both, would leave a worker megabytes larger.
+        learner = learn(index, labelled + examples)
+        separator = separate(index, labelled + examples)
     taught = {hash(_as_read(request, lang.code)): key for request, key in examples}
     return _Reader(index, learner, separator, frozenset(key for _, key in examples), taught)
 

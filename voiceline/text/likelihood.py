@@ -42,7 +42,7 @@ class Learner(Generic[K]):
     """Counts of features per concept, learned once (see the module docstring)."""
 
     def __init__(self, index: Index[K], read: Iterable[tuple[list[str], K]]) -> None:
-        """``read``: labelled requests as ``index.features`` reads them (``read_all``)."""
+        """``read``: labelled requests as ``index.features`` reads them (``learn``)."""
         self._index = index
         counts: dict[K, Counter[str]] = {}
         documents: Counter[K] = Counter()
@@ -97,12 +97,6 @@ class Learner(Generic[K]):
         return Guess(self._keys[scores.index(top)], share)
 
 
-def read_all(index: Index[K], labelled: Iterable[tuple[str, K]]) -> list[tuple[list[str], K]]:
-    """Labelled requests as ``index`` reads them for learning: read once, learned twice
-    (here and by ``text.separation``)."""
-    return [(index.features(text), key) for text, key in labelled]
-
-
 def learn(index: Index[K], labelled: Iterable[tuple[str, K]]) -> Learner[K]:
     """A learner of ``labelled`` (request, concept) pairs, reading them as ``index`` does."""
-    return Learner(index, read_all(index, labelled))
+    return Learner(index, ((index.features(text), key) for text, key in labelled))

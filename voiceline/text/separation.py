@@ -25,7 +25,6 @@ from __future__ import annotations
 import math
 import random
 from array import array
-from collections import Counter
 from collections.abc import Hashable, Iterable
 from dataclasses import dataclass
 from typing import Generic, TypeVar
@@ -45,50 +44,53 @@ class Pick(Generic[K]):
     margin: float  # how far ahead of the next concept it scores (0 when none)
 
 
-def _scaled(features: Iterable[str], rarity: dict[str, float]) -> tuple[list[str], float]:
-    """The request's known features, and one over the length of their rarities: each
-    feature's value is its rarity times that scale."""
-    known = [f for f in set(features) if f in rarity]
-    length = math.sqrt(sum(rarity[f] ** 2 for f in known))
-    return known, (1.0 / length if length else 0.0)
-
-
 class Separator(Generic[K]):
     """Weights of features per concept, learned once (see the module docstring).
 
-    A row holds a feature's weights times its rarity: a request's scores are then its
-    scale times the sum of its features' rows, summed column by column in C (``zip``),
-    with no Python arithmetic per feature, in learning as in picking.
+    Every feature has a number; its weights are the row of that number in one flat table
+    (``width`` concepts wide), kept times the feature's rarity: a request's scores are
+    then its scale times the sum of its features' rows, summed column by column in C
+    (``zip``), with no Python arithmetic per feature, in learning as in picking. Flat
+    tables of unboxed floats, not lists of Python floats: learning would otherwise leave
+    a worker tens of megabytes larger than it needs.
     """
 
-    def __init__(self, index: Index[K], read: Iterable[tuple[list[str], K]]) -> None:
-        """``read``: labelled requests as ``index.features`` reads them."""
+    def __init__(self, index: Index[K], labelled: Iterable[tuple[str, K]]) -> None:
         self._index = index
-        read = [(features, key) for features, key in read if features]
+        # Each request read once, kept as the numbers of its features (a feature's number
+        # is its first sighting), since learning passes over them several times.
+        self._numbers: dict[str, int] = {}
+        seen: list[int] = []  # requests each feature occurs in, by number
+        read: list[tuple[array[int], K]] = []
+        for text, key in labelled:
+            numbers = array("i", {self._numbers.setdefault(f, len(self._numbers))
+                                  for f in index.features(text)})
+            if numbers:
+                seen.extend([0] * (len(self._numbers) - len(seen)))
+                for n in numbers:
+                    seen[n] += 1
+                read.append((numbers, key))
         self._keys: tuple[K, ...] = tuple(dict.fromkeys(key for _, key in read))
-        seen = Counter(f for features, _ in read for f in set(features))
-        total = len(read)
-        self._rarity = {f: math.log((1 + total) / (1 + n)) + 1.0 for f, n in seen.items()}
+        self._width = width = len(self._keys)
+        self._rarity = array("d", (math.log((1 + len(read)) / (1 + n)) + 1.0 for n in seen))
         numbered = {key: i for i, key in enumerate(self._keys)}
-        examples = [(*_scaled(features, self._rarity), numbered[key]) for features, key in read]
-        rows = self._train(examples, len(self._keys)) if len(self._keys) > 1 else {}
-        # One flat table of 32-bit floats, a row per feature: a worker holds one per
-        # language, and lists of Python floats would take ten times the room.
-        self._width = len(self._keys)
-        self._offsets: dict[str, int] = {}
-        self._table = array("f")
-        for feature, row in rows.items():
-            if any(row):
-                self._offsets[feature] = len(self._table)
-                self._table.extend(row)
+        examples = [(numbers, self._scale(numbers), numbered[key]) for numbers, key in read]
+        learned = self._train(examples) if width > 1 else array("d", bytes(8 * width * len(seen)))
+        self._table = array("f", learned)
 
-    def _train(self, examples: list[tuple[list[str], float, int]],
-               width: int) -> dict[str, list[float]]:
-        rarity = self._rarity
-        rows: dict[str, list[float]] = {}
+    def _scale(self, numbers: Iterable[int]) -> float:
+        """One over the length of the features' rarities: each feature's value is its
+        rarity times this."""
+        length = math.sqrt(sum(self._rarity[n] ** 2 for n in numbers))
+        return 1.0 / length if length else 0.0
+
+    def _train(self, examples: list[tuple[array[int], float, int]]) -> array[float]:
+        width, rarity = self._width, self._rarity
+        weights = array("d", bytes(8 * width * len(rarity)))
         # The averaged weights are weights - summed / steps, where each update adds
         # step * change to ``summed`` (the usual trick: no pass over every weight per step).
-        summed: dict[str, list[float]] = {}
+        summed = array("d", weights)
+        touched = bytearray(len(rarity))  # rows not all zero: the only ones worth summing
         # A request's values have length one, so PA-II's step is its loss over this.
         per_loss = 2.0 + 1.0 / (2 * AGGRESSIVENESS)
         order = list(range(len(examples)))
@@ -97,9 +99,9 @@ class Separator(Generic[K]):
         for _ in range(PASSES):
             shuffle(order)
             for i in order:
-                names, scale, own = examples[i]
-                known = [row for row in map(rows.get, names) if row is not None]
-                scores = [sum(column) * scale for column in zip(*known, strict=True)] if known \
+                numbers, scale, own = examples[i]
+                rows = [weights[n * width:(n + 1) * width] for n in numbers if touched[n]]
+                scores = [sum(column) * scale for column in zip(*rows, strict=True)] if rows \
                     else [0.0] * width
                 own_score = scores[own]
                 scores[own] = -math.inf
@@ -108,36 +110,36 @@ class Separator(Generic[K]):
                 if loss > 0:
                     rival = scores.index(rival_score)
                     size = loss / per_loss * scale
-                    for name in names:
-                        row = rows.get(name)
-                        if row is None:
-                            row = rows[name] = [0.0] * width
-                            summed[name] = [0.0] * width
-                        change = size * rarity[name] ** 2  # its value times its rarity
-                        row[own] += change
-                        row[rival] -= change
-                        total = summed[name]
-                        total[own] += step * change
-                        total[rival] -= step * change
+                    for n in numbers:
+                        touched[n] = 1
+                        change = size * rarity[n] ** 2  # its value times its rarity
+                        at = n * width
+                        weights[at + own] += change
+                        weights[at + rival] -= change
+                        summed[at + own] += step * change
+                        summed[at + rival] -= step * change
                 step += 1
-        return {f: [w - s / step for w, s in zip(row, summed[f], strict=True)]
-                for f, row in rows.items()}
+        return array("d", (w - s / step for w, s in zip(weights, summed, strict=True)))
 
     def pick(self, request: str) -> Pick[K]:
         if not self._keys:
             return Pick(None, 0.0)
-        names, scale = _scaled(self._index.features(request), self._rarity)
-        width, table, offsets = self._width, self._table, self._offsets
-        known = [table[at:at + width] for at in map(offsets.get, names) if at is not None]
-        if not known:  # no word it learned: it has no opinion
+        known = self._numbers.get
+        numbers = [n for n in {known(f) for f in self._index.features(request)} if n is not None]
+        scale = self._scale(numbers)
+        if not numbers:  # no word it learned: it has no opinion
             return Pick(None, 0.0)
-        scores = [sum(column) * scale for column in zip(*known, strict=True)]
+        width, table = self._width, self._table
+        rows = [table[n * width:(n + 1) * width] for n in numbers]
+        scores = [sum(column) * scale for column in zip(*rows, strict=True)]
         best = max(scores)
         at = scores.index(best)
         second = max((s for i, s in enumerate(scores) if i != at), default=best)
+        if best == second:  # its words weigh alike for two concepts, or for none
+            return Pick(None, 0.0)
         return Pick(self._keys[at], best - second)
 
 
 def separate(index: Index[K], labelled: Iterable[tuple[str, K]]) -> Separator[K]:
     """A separator of ``labelled`` (request, concept) pairs, reading them as ``index`` does."""
-    return Separator(index, [(index.features(text), key) for text, key in labelled])
+    return Separator(index, labelled)
