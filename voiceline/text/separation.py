@@ -33,7 +33,7 @@ from .understanding import Index
 
 K = TypeVar("K", bound=Hashable)
 
-PASSES = 5  # over the labelled requests; more changed no measured answer
+PASSES = 5  # over the labelled requests: three read half a point worse held out, six no better
 AGGRESSIVENESS = 0.1  # PA-II's C: how far one request may move the weights
 ORDER_SEED = 17  # the passes' order, fixed
 
