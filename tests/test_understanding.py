@@ -233,3 +233,34 @@ def test_a_long_spoken_request_is_read_as_a_story_that_asks_at_the_end():
     # A short request weighs its words alike.
     short = index.rank("price and work")
     assert short.matches[0].score == short.matches[1].score
+
+
+def test_the_line_loads_without_waiting_for_the_learned_readers(tmp_path, monkeypatch):
+    """Serving leaves the labels' understanding (a warning only, and seconds of learning)
+    to ``voiceline check`` and builds the readers beside its first answers; every other
+    rule still holds."""
+    import shutil
+
+    from voiceline.checks import load_for_serving, read_checked
+    from voiceline.engine import understand as understanding
+    from voiceline.web import app as web_app
+
+    from .conftest import FIXTURE_PROMPTS, wait_until
+
+    folder = tmp_path / "prompts"
+    shutil.copytree(FIXTURE_PROMPTS, folder)
+    topics = folder / "en" / "topics.toml"
+    text = topics.read_text(encoding="utf-8")
+    topics.write_text(text.replace('label = "risks"', 'label = "price"', 1),
+                      encoding="utf-8")
+    monkeypatch.setattr(understanding, "_readers", [])  # nothing built before
+    served = load_for_serving(folder)
+    assert understanding._known_readers(served) is None  # loading built no reader
+    _, findings = read_checked(folder)
+    checked = {(f.file, f.where) for f in findings if f.severity == "warning"}
+    label = ("prompts/en/topics.toml", "topics.risks.label")
+    assert label in checked
+    assert {(f.file, f.where) for f in served.warnings} == checked - {label}
+    monkeypatch.setattr(understanding, "_readers", [])
+    prepared = web_app._load_and_prepare(folder)
+    assert wait_until(lambda: understanding._known_readers(prepared) is not None, 10)

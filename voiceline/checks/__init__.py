@@ -1,8 +1,10 @@
 """Checks of the prompt files above the engines: the structure is read by ``catalog``, the
 content rules (``content``) judge the words as the engines would say and text them.
 
-``read_checked`` and ``load_checked`` are what the line and ``voiceline check`` use: the
-catalog with every rule applied, or every finding with file, line and fix.
+``read_checked`` and ``load_checked`` are what ``voiceline check`` uses: the catalog with
+every rule applied, or every finding with file, line and fix; ``load_for_serving`` is
+what the line uses (every rule that can stop it serving, without waiting for the
+learned readers).
 """
 
 from __future__ import annotations
@@ -22,6 +24,17 @@ def read_checked(root: str | Path) -> tuple[Catalog | None, list[Finding]]:
 def load_checked(root: str | Path) -> Catalog:
     """The checked catalog, or ``CatalogError`` listing every error at once."""
     catalog, findings = read_checked(root)
+    if catalog is None:
+        raise CatalogError(findings)
+    return catalog
+
+
+def load_for_serving(root: str | Path) -> Catalog:
+    """``load_checked`` as the line loads at start and on every edit: every rule but the
+    labels' understanding (a warning only, which needs the learned readers: seconds);
+    ``voiceline check`` still runs it."""
+    catalog, findings = read_catalog(
+        root, rules=lambda loaded: content_findings(loaded, understood=False))
     if catalog is None:
         raise CatalogError(findings)
     return catalog

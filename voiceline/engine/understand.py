@@ -124,19 +124,38 @@ class _Reader:
 
 
 _lock = threading.Lock()
+_building = threading.Lock()  # one build at a time: a second asker waits for the first's
 _readers: list[tuple[Catalog, dict[str, _Reader]]] = []  # the last few catalogs
+
+
+def _known_readers(catalog: Catalog) -> dict[str, _Reader] | None:
+    for known, readers in _readers:
+        if known.same_words(catalog):
+            return readers
+    return None
 
 
 def _readers_of(catalog: Catalog) -> dict[str, _Reader]:
     """The catalog's readers, one per language, built the first time they are needed."""
-    for known, readers in _readers:
-        if known.same_words(catalog):
-            return readers
-    built = {code: _reader_of(lang) for code, lang in catalog.languages.items()}
-    with _lock:
-        _readers.insert(0, (catalog, built))
-        del _readers[4:]
+    found = _known_readers(catalog)
+    if found is not None:
+        return found
+    with _building:
+        found = _known_readers(catalog)  # built by another thread meanwhile
+        if found is not None:
+            return found
+        built = {code: _reader_of(lang) for code, lang in catalog.languages.items()}
+        with _lock:
+            _readers.insert(0, (catalog, built))
+            del _readers[4:]
     return built
+
+
+def prepare(catalog: Catalog) -> None:
+    """Build the catalog's readers now (seconds, for the learned opinions), so that the
+    first request that needs them finds them built. A request that comes first waits for
+    the build and is understood the same way."""
+    _readers_of(catalog)
 
 
 def _reader_of(lang: Language) -> _Reader:

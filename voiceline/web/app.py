@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 import os
 import secrets
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -21,8 +22,10 @@ from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from .. import settings
+from ..catalog import Catalog
 from ..catalog.holder import CatalogHolder
-from ..checks import load_checked
+from ..checks import load_for_serving
+from ..engine.understand import prepare
 from ..storage import open_store
 from ..storage.events import EventLog
 from ..storage.languages import LanguageMemory
@@ -90,9 +93,20 @@ def create_app(test_config: dict[str, Any] | None = None, *, store: Store | None
     return app
 
 
+def _load_and_prepare(root: Path) -> Catalog:
+    """The prompt files loaded for serving, and their readers built beside the line's
+    answers: a worker answers /healthz, keys and menus at once, and the first request
+    to be understood waits only for what is left of the build (seconds: the learned
+    opinions), never for a second one."""
+    catalog = load_for_serving(root)
+    threading.Thread(target=prepare, args=(catalog,), name="voiceline-readers",
+                     daemon=True).start()
+    return catalog
+
+
 def _catalog_holder(app: Flask) -> CatalogHolder:
     root = settings.prompts_dir(app.config)
-    holder = CatalogHolder(root, load_checked,
+    holder = CatalogHolder(root, _load_and_prepare,
                            settings.count(app.config, "VOICELINE_PROMPTS_RELOAD_SECONDS"))
     if not holder.load() or holder.catalog is None:
         app.logger.error("prompt files in %s cannot be served; the line answers with its "
