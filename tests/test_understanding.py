@@ -122,10 +122,10 @@ def test_the_index_is_built_once_per_catalog(catalog):
     assert all(first[code] is again[code] for code in catalog.languages)
 
 
-def test_check_warns_when_a_topic_label_is_not_understood_as_its_topic(tmp_path):
+def _risks_labelled_price(tmp_path):
+    """The fixture prompts with the risks topic labelled "price": a label the words read
+    as another topic."""
     import shutil
-
-    from voiceline.checks import read_checked
 
     from .conftest import FIXTURE_PROMPTS
 
@@ -135,6 +135,13 @@ def test_check_warns_when_a_topic_label_is_not_understood_as_its_topic(tmp_path)
     text = topics.read_text(encoding="utf-8")
     topics.write_text(text.replace('label = "risks"', 'label = "price"', 1),
                       encoding="utf-8")
+    return folder
+
+
+def test_check_warns_when_a_topic_label_is_not_understood_as_its_topic(tmp_path):
+    from voiceline.checks import read_checked
+
+    folder = _risks_labelled_price(tmp_path)
     catalog, findings = read_checked(folder)
     assert catalog is not None  # a warning never stops the line
     found = [f for f in findings if f.where == "topics.risks.label"]
@@ -239,20 +246,13 @@ def test_the_line_loads_without_waiting_for_the_learned_readers(tmp_path, monkey
     """Serving leaves the labels' understanding (a warning only, and seconds of learning)
     to ``voiceline check`` and builds the readers beside its first answers; every other
     rule still holds."""
-    import shutil
-
     from voiceline.checks import load_for_serving, read_checked
     from voiceline.engine import understand as understanding
     from voiceline.web import app as web_app
 
-    from .conftest import FIXTURE_PROMPTS, wait_until
+    from .conftest import wait_until
 
-    folder = tmp_path / "prompts"
-    shutil.copytree(FIXTURE_PROMPTS, folder)
-    topics = folder / "en" / "topics.toml"
-    text = topics.read_text(encoding="utf-8")
-    topics.write_text(text.replace('label = "risks"', 'label = "price"', 1),
-                      encoding="utf-8")
+    folder = _risks_labelled_price(tmp_path)
     monkeypatch.setattr(understanding, "_readers", [])  # nothing built before
     served = load_for_serving(folder)
     assert understanding._known_readers(served) is None  # loading built no reader
