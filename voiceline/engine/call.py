@@ -510,17 +510,13 @@ def _hear(catalog: Catalog, lang: Language, state: CallState, given: CallerInput
     flag = detect(catalog, given.speech, lang.code)
     if flag is not None:
         return _red_flag_first(catalog, _fresh(state), flag.lang, flag.kind)
-    said = normalise(given.speech)
     offering = state.offer and state.at == catalog.flow.main_menu
     named = _language_named(catalog, given.speech) if offering else None
     if named is not None:  # "English", "inglés", "español"
         return _switch(catalog, named)
-    for command, words in lang.commands.items():
-        if said in {normalise(w) for w in words}:  # the whole request is the command
-            return _command(catalog, lang, state, command)
-    among_small_words = _command_with_small_words(lang, given.speech)
-    if among_small_words is not None:  # "go back please", "can you say that again"
-        return _command(catalog, lang, state, among_small_words)
+    command = _command_said(lang, given.speech)
+    if command is not None:  # "go back", "go back please", "can you say that again"
+        return _command(catalog, lang, state, command)
     asked = understand(catalog, given.speech, lang.code)
     if asked.anything:
         return _to_understood(catalog, state, asked, given)
@@ -543,11 +539,11 @@ def _hear(catalog: Catalog, lang: Language, state: CallState, given: CallerInput
     return _noting(step, Happened(EventKind.NOT_UNDERSTOOD, lang.code))
 
 
-def _command_with_small_words(lang: Language, speech: str) -> str | None:
-    """The command a request says with nothing else but small words around it ("go back
-    please", "could you say that again"), or None. Read before the topics, which would
-    take "go back" for going back to work; a command beside a word of its own ("repeat
-    the risks") is left to them."""
+def _command_said(lang: Language, speech: str) -> str | None:
+    """The command a request says, alone or with nothing but small words around it ("go
+    back please", "could you say that again"), or None. Read before the topics, which
+    would take "go back" for going back to work; a command beside a word of its own
+    ("repeat the risks") is left to them."""
     said = words_of(speech, lang.code)
     small = stop_words(lang.code)
     for command, phrases in lang.commands.items():
