@@ -116,11 +116,12 @@ class _Reader:
     # examples' texts would cost each worker a megabyte more.
     taught: Mapping[int, str] = field(default_factory=dict)
 
-    def guess(self, request: str) -> Guess[str] | None:
-        return self.learner.guess(request) if self.learner is not None else None
-
-    def pick(self, request: str) -> Pick[str] | None:
-        return self.separator.pick(request) if self.separator is not None else None
+    def opinions(self, request: str) -> tuple[Guess[str] | None, Pick[str] | None]:
+        """What the learner and the separator make of a request, read once for both."""
+        if self.learner is None or self.separator is None:
+            return None, None
+        features = self.index.features(request)
+        return self.learner.guess_read(features), self.separator.pick_read(features)
 
 
 _lock = threading.Lock()
@@ -208,8 +209,8 @@ def understand(catalog: Catalog, request: str, lang_code: str) -> Understood:
     taught = reader.taught.get(hash(_as_read(request, language)))
     if taught is not None:  # the very request an operator filed under a topic (or none)
         return Understood("") if taught == OFF_TOPIC else Understood(language, topic=taught)
-    return decide(ranking, language, reader.guess(request), reader.learned,
-                  reader.pick(request))
+    guess, pick = reader.opinions(request)
+    return decide(ranking, language, guess, reader.learned, pick)
 
 
 def decide(ranking: Ranking[str], language: str, guess: Guess[str] | None = None,

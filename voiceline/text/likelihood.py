@@ -41,13 +41,12 @@ class Guess(Generic[K]):
 class Learner(Generic[K]):
     """Counts of features per concept, learned once (see the module docstring)."""
 
-    def __init__(self, index: Index[K], read: Iterable[tuple[list[str], K]]) -> None:
-        """``read``: labelled requests as ``index.features`` reads them (``learn``)."""
+    def __init__(self, index: Index[K], labelled: Iterable[tuple[str, K]]) -> None:
         self._index = index
         counts: dict[K, Counter[str]] = {}
         documents: Counter[K] = Counter()
-        for listed, key in read:
-            features = set(listed)
+        for text, key in labelled:
+            features = set(index.features(text))
             if not features:
                 continue
             documents[key] += 1
@@ -85,10 +84,14 @@ class Learner(Generic[K]):
             self._rows[feature] = row
 
     def guess(self, request: str) -> Guess[K]:
+        return self.guess_read(self._index.features(request))
+
+    def guess_read(self, features: Iterable[str]) -> Guess[K]:
+        """``guess`` of a request already read (``Index.features``)."""
         if not self._keys:
             return Guess(None, 0.0)
         scores = list(self._prior)
-        for feature in set(self._index.features(request)):
+        for feature in set(features):
             # A feature never learned says nothing of any concept.
             for i, logp in enumerate(self._rows.get(feature, ())):
                 scores[i] += logp
@@ -99,4 +102,4 @@ class Learner(Generic[K]):
 
 def learn(index: Index[K], labelled: Iterable[tuple[str, K]]) -> Learner[K]:
     """A learner of ``labelled`` (request, concept) pairs, reading them as ``index`` does."""
-    return Learner(index, ((index.features(text), key) for text, key in labelled))
+    return Learner(index, labelled)

@@ -122,13 +122,15 @@ class Separator(Generic[K]):
         return array("d", (w - s / step for w, s in zip(weights, summed, strict=True)))
 
     def pick(self, request: str) -> Pick[K]:
-        if not self._keys:
-            return Pick(None, 0.0)
+        return self.pick_read(self._index.features(request))
+
+    def pick_read(self, features: Iterable[str]) -> Pick[K]:
+        """``pick`` of a request already read (``Index.features``)."""
         known = self._numbers.get
-        numbers = [n for n in {known(f) for f in self._index.features(request)} if n is not None]
-        scale = self._scale(numbers)
-        if not numbers:  # no word it learned: it has no opinion
+        numbers = [n for n in {known(f) for f in features} if n is not None]
+        if not self._keys or not numbers:  # no word it learned: it has no opinion
             return Pick(None, 0.0)
+        scale = self._scale(numbers)
         width, table = self._width, self._table
         rows = [table[n * width:(n + 1) * width] for n in numbers]
         scores = [sum(column) * scale for column in zip(*rows, strict=True)]
