@@ -16,14 +16,17 @@ from ..errors import CatalogError, Finding
 from .content import content_findings
 
 
-def read_checked(root: str | Path) -> tuple[Catalog | None, list[Finding]]:
-    """Every prompt file read and checked: the catalog (None if any error), all findings."""
-    return read_catalog(root, rules=content_findings)
+def read_checked(root: str | Path, *, understood: bool = True
+                 ) -> tuple[Catalog | None, list[Finding]]:
+    """Every prompt file read and checked: the catalog (None if any error), all findings.
+    ``understood=False`` leaves out the labels' understanding (``content_findings``)."""
+    return read_catalog(root, rules=lambda loaded: content_findings(loaded,
+                                                                    understood=understood))
 
 
-def load_checked(root: str | Path) -> Catalog:
+def load_checked(root: str | Path, *, understood: bool = True) -> Catalog:
     """The checked catalog, or ``CatalogError`` listing every error at once."""
-    catalog, findings = read_checked(root)
+    catalog, findings = read_checked(root, understood=understood)
     if catalog is None:
         raise CatalogError(findings)
     return catalog
@@ -33,8 +36,4 @@ def load_for_serving(root: str | Path) -> Catalog:
     """``load_checked`` as the line loads at start and on every edit: every rule but the
     labels' understanding (a warning only, which needs the learned readers: seconds);
     ``voiceline check`` still runs it."""
-    catalog, findings = read_catalog(
-        root, rules=lambda loaded: content_findings(loaded, understood=False))
-    if catalog is None:
-        raise CatalogError(findings)
-    return catalog
+    return load_checked(root, understood=False)
