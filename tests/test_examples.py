@@ -14,6 +14,7 @@ from voiceline.engine.understand import OFF_TOPIC, Understood, decide, understan
 from voiceline.text.likelihood import Guess, learn
 from voiceline.text.separation import Pick, separate
 from voiceline.text.understanding import build_index
+from voiceline.text.vocabulary import read_labelled
 
 from .conftest import FIXTURE_PROMPTS
 
@@ -56,6 +57,21 @@ def test_a_request_of_words_never_seen_is_no_confident_guess(learner):
 
 def test_a_learner_of_nothing_guesses_nothing():
     assert learn(build_index(CONCEPTS, "en"), []).guess("cost") == Guess(None, 0.0)
+
+
+def test_labelled_requests_are_read_once_into_numbers_of_their_features():
+    index = build_index(CONCEPTS, "en")
+    read = read_labelled(index, [("is it worth it", "benefits"), ("", "risks"),
+                                 ("how much $$", "cost")])
+    assert [key for _, key in read.requests] == ["benefits", "cost"]  # "" teaches nothing
+    features = {f for text in ("is it worth it", "how much $$") for f in index.features(text)}
+    assert len(read.vocabulary) == len(features)
+    assert sorted({n for numbers, _ in read.requests for n in numbers}) == list(
+        range(len(features)))
+    worth = read.vocabulary.numbers(index.features("worth it"))
+    assert worth and set(worth) <= set(read.requests[0][0])
+    assert read.vocabulary.numbers(["zzqx", "blorp"]) == []  # never learned: no number
+    assert read.vocabulary.number("zzqx") is None
 
 
 # ------------------------------------------------------------- the separator (pure)

@@ -55,9 +55,10 @@ from dataclasses import dataclass, field
 
 from ..catalog import Catalog, Language
 from ..catalog.model import NO_TOPIC
-from ..text.likelihood import Guess, Learner, learn
-from ..text.separation import Pick, Separator, separate
+from ..text.likelihood import Guess, Learner
+from ..text.separation import Pick, Separator
 from ..text.understanding import Index, Match, Ranking, best_of, build_index, words_of
+from ..text.vocabulary import read_labelled
 
 OFF_TOPIC = "@off_topic"  # the concept of requests the line has no answer for
 SURE = 0.5  # the least score of a topic answered without asking
@@ -120,8 +121,8 @@ class _Reader:
         """What the learner and the separator make of a request, read once for both."""
         if self.learner is None or self.separator is None:
             return None, None
-        features = self.index.features(request)
-        return self.learner.guess_read(features), self.separator.pick_read(features)
+        numbers = self.learner.vocabulary.numbers(self.index.features(request))
+        return self.learner.guess_numbered(numbers), self.separator.pick_numbered(numbers)
 
 
 _lock = threading.Lock()
@@ -175,10 +176,9 @@ def _reader_of(lang: Language) -> _Reader:
         # still known; with few examples the learner only repeats the phrases,
         # confidently, and is no second opinion at all.
         labelled = [(p, key) for key, phrases in concepts.items() for p in phrases]
-        # Each learner reads the requests itself, one at a time: a list of every
-        # request's reading, kept for both, would leave a worker megabytes larger.
-        learner = learn(index, labelled + examples)
-        separator = separate(index, labelled + examples)
+        # Read once for both, as numbers of their features (``text.vocabulary``).
+        read = read_labelled(index, labelled + examples)
+        learner, separator = Learner(index, read), Separator(index, read)
     taught = {hash(_as_read(request, lang.code)): key for request, key in examples}
     return _Reader(index, learner, separator, frozenset(key for _, key in examples), taught)
 

@@ -13,18 +13,19 @@ is said as sure is still the caller's decision (``engine.understand``).
     learner.guess("wud it be worth the money")   # -> Guess("benefits", 0.93)
 
 Learning is counting: a few thousand requests take well under a second, and a guess is
-a few hundred dictionary lookups.
+a few dozen lookups of the request's features (``text.vocabulary``) and sums of rows.
 """
 
 from __future__ import annotations
 
 import math
-from collections import Counter
+from array import array
 from collections.abc import Hashable, Iterable
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
 from .understanding import Index
+from .vocabulary import Labelled, read_labelled
 
 K = TypeVar("K", bound=Hashable)
 
@@ -41,60 +42,52 @@ class Guess(Generic[K]):
 class Learner(Generic[K]):
     """Counts of features per concept, learned once (see the module docstring)."""
 
-    def __init__(self, index: Index[K], labelled: Iterable[tuple[str, K]]) -> None:
+    def __init__(self, index: Index[K], labelled: Labelled[K]) -> None:
         self._index = index
-        counts: dict[K, Counter[str]] = {}
-        documents: Counter[K] = Counter()
-        for text, key in labelled:
-            features = set(index.features(text))
-            if not features:
-                continue
-            documents[key] += 1
-            counts.setdefault(key, Counter()).update(features)
-        # The table is kept compact, since a worker holds one per language: one dict from
-        # each feature to its row of log-probabilities, one per concept in the order of
-        # ``_keys``. Most features are seen once or twice, so most rows are alike: a row
-        # depends only on the feature's counts, so alike counts share one row, and a
-        # value (a count under a concept) is one float wherever it occurs.
-        self._keys: tuple[K, ...] = tuple(counts)
-        total = sum(documents.values())
-        self._prior = tuple(math.log(documents[k] / total) for k in self._keys)
-        # Each feature's counts, concept by concept, gathered from the counters (asking
-        # every counter for every feature would mostly ask for what is not there).
-        seen: dict[str, list[int]] = {}
-        for i, key in enumerate(self._keys):
-            for feature, n in counts[key].items():
-                found = seen.get(feature)
-                if found is None:
-                    found = seen[feature] = [0] * len(self._keys)
-                found[i] = n
+        self.vocabulary = labelled.vocabulary
+        self._keys: tuple[K, ...] = tuple(dict.fromkeys(key for _, key in labelled.requests))
+        self._width = width = len(self._keys)
+        column = {key: i for i, key in enumerate(self._keys)}
+        documents = [0] * width
+        counts = array("i", bytes(4 * width * len(self.vocabulary)))  # by number, then concept
+        for numbers, key in labelled.requests:
+            at = column[key]
+            documents[at] += 1
+            for n in numbers:
+                counts[n * width + at] += 1
+        total = sum(documents)
+        self._prior = tuple(math.log(d / total) for d in documents)
         # Each concept's count of all its features, smoothed over the whole vocabulary (a
         # feature never seen with a concept has the smoothing alone: unlikely, not never).
-        whole = [sum(counts[k].values()) + SMOOTHING * len(seen) for k in self._keys]
-        rows: dict[tuple[int, ...], tuple[float, ...]] = {}
-        values: dict[float, float] = {}
-        self._rows: dict[str, tuple[float, ...]] = {}
-        for feature, found in seen.items():
-            alike = tuple(found)
+        whole = [sum(counts[i::width]) + SMOOTHING * len(self.vocabulary) for i in range(width)]
+        # A feature's row of log-probabilities, one per concept, depends only on its
+        # counts, and most features are seen once or twice: features of alike counts
+        # share one row of the table, and each feature keeps only its row's number.
+        rows: dict[tuple[int, ...], int] = {}
+        table = array("d")
+        self._row_of = array("i")
+        for n in range(len(self.vocabulary)):
+            alike = tuple(counts[n * width:(n + 1) * width])
             row = rows.get(alike)
             if row is None:
-                row = rows[alike] = tuple(
-                    values.setdefault(v, v) for v in (math.log((n + SMOOTHING) / w)
-                                                      for n, w in zip(alike, whole, strict=True)))
-            self._rows[feature] = row
+                row = rows[alike] = len(rows)
+                table.extend(math.log((c + SMOOTHING) / w)
+                             for c, w in zip(alike, whole, strict=True))
+            self._row_of.append(row)
+        self._table = table
 
     def guess(self, request: str) -> Guess[K]:
-        return self.guess_read(self._index.features(request))
+        return self.guess_numbered(self.vocabulary.numbers(self._index.features(request)))
 
-    def guess_read(self, features: Iterable[str]) -> Guess[K]:
-        """``guess`` of a request already read (``Index.features``)."""
+    def guess_numbered(self, numbers: Iterable[int]) -> Guess[K]:
+        """``guess`` of a request already read and numbered (``vocabulary.numbers``)."""
         if not self._keys:
             return Guess(None, 0.0)
+        width, table, row_of = self._width, self._table, self._row_of
         scores = list(self._prior)
-        for feature in set(features):
-            # A feature never learned says nothing of any concept.
-            for i, logp in enumerate(self._rows.get(feature, ())):
-                scores[i] += logp
+        for n in numbers:  # a feature never learned is not among them: it says nothing
+            at = row_of[n] * width
+            scores = [s + logp for s, logp in zip(scores, table[at:at + width], strict=True)]
         top = max(scores)
         share = 1.0 / sum(math.exp(s - top) for s in scores)
         return Guess(self._keys[scores.index(top)], share)
@@ -102,4 +95,4 @@ class Learner(Generic[K]):
 
 def learn(index: Index[K], labelled: Iterable[tuple[str, K]]) -> Learner[K]:
     """A learner of ``labelled`` (request, concept) pairs, reading them as ``index`` does."""
-    return Learner(index, labelled)
+    return Learner(index, read_labelled(index, labelled))

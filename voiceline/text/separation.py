@@ -25,11 +25,12 @@ from __future__ import annotations
 import math
 import random
 from array import array
-from collections.abc import Hashable, Iterable
+from collections.abc import Hashable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
 from .understanding import Index
+from .vocabulary import Labelled, read_labelled
 
 K = TypeVar("K", bound=Hashable)
 
@@ -47,34 +48,28 @@ class Pick(Generic[K]):
 class Separator(Generic[K]):
     """Weights of features per concept, learned once (see the module docstring).
 
-    Every feature has a number; its weights are the row of that number in one flat table
-    (``width`` concepts wide), kept times the feature's rarity: a request's scores are
-    then its scale times the sum of its features' rows, summed column by column in C
-    (``zip``), with no Python arithmetic per feature, in learning as in picking. Flat
-    tables of unboxed floats, not lists of Python floats: learning would otherwise leave
-    a worker tens of megabytes larger than it needs.
+    Every feature has a number (``text.vocabulary``); its weights are the row of that
+    number in one flat table (``width`` concepts wide), kept times the feature's rarity:
+    a request's scores are then its scale times the sum of its features' rows, summed
+    column by column in C (``zip``), with no Python arithmetic per feature, in learning
+    as in picking. Flat tables of unboxed floats, not lists of Python floats: learning
+    would otherwise leave a worker tens of megabytes larger than it needs.
     """
 
-    def __init__(self, index: Index[K], labelled: Iterable[tuple[str, K]]) -> None:
+    def __init__(self, index: Index[K], labelled: Labelled[K]) -> None:
         self._index = index
-        # Each request read once, kept as the numbers of its features (a feature's number
-        # is its first sighting), since learning passes over them several times.
-        self._numbers: dict[str, int] = {}
-        seen: list[int] = []  # requests each feature occurs in, by number
-        read: list[tuple[array[int], K]] = []
-        for text, key in labelled:
-            numbers = array("i", {self._numbers.setdefault(f, len(self._numbers))
-                                  for f in index.features(text)})
-            if numbers:
-                seen.extend([0] * (len(self._numbers) - len(seen)))
-                for n in numbers:
-                    seen[n] += 1
-                read.append((numbers, key))
-        self._keys: tuple[K, ...] = tuple(dict.fromkeys(key for _, key in read))
+        self.vocabulary = labelled.vocabulary
+        seen = [0] * len(self.vocabulary)  # requests each feature occurs in, by number
+        for numbers, _ in labelled.requests:
+            for n in numbers:
+                seen[n] += 1
+        self._keys: tuple[K, ...] = tuple(dict.fromkeys(key for _, key in labelled.requests))
         self._width = width = len(self._keys)
-        self._rarity = array("d", (math.log((1 + len(read)) / (1 + n)) + 1.0 for n in seen))
+        self._rarity = array("d", (math.log((1 + len(labelled.requests)) / (1 + n)) + 1.0
+                                   for n in seen))
         numbered = {key: i for i, key in enumerate(self._keys)}
-        examples = [(numbers, self._scale(numbers), numbered[key]) for numbers, key in read]
+        examples = [(numbers, self._scale(numbers), numbered[key])
+                    for numbers, key in labelled.requests]
         learned = self._train(examples) if width > 1 else array("d", bytes(8 * width * len(seen)))
         self._table = array("f", learned)
 
@@ -122,12 +117,10 @@ class Separator(Generic[K]):
         return array("d", (w - s / step for w, s in zip(weights, summed, strict=True)))
 
     def pick(self, request: str) -> Pick[K]:
-        return self.pick_read(self._index.features(request))
+        return self.pick_numbered(self.vocabulary.numbers(self._index.features(request)))
 
-    def pick_read(self, features: Iterable[str]) -> Pick[K]:
-        """``pick`` of a request already read (``Index.features``)."""
-        known = self._numbers.get
-        numbers = [n for n in {known(f) for f in features} if n is not None]
+    def pick_numbered(self, numbers: Sequence[int]) -> Pick[K]:
+        """``pick`` of a request already read and numbered (``vocabulary.numbers``)."""
         if not self._keys or not numbers:  # no word it learned: it has no opinion
             return Pick(None, 0.0)
         scale = self._scale(numbers)
@@ -144,4 +137,4 @@ class Separator(Generic[K]):
 
 def separate(index: Index[K], labelled: Iterable[tuple[str, K]]) -> Separator[K]:
     """A separator of ``labelled`` (request, concept) pairs, reading them as ``index`` does."""
-    return Separator(index, labelled)
+    return Separator(index, read_labelled(index, labelled))

@@ -379,8 +379,7 @@ class Index(Generic[K]):
         thousands of requests at start, and splitting them changed no guess measured."""
         tokens = (self._read(w) for w in words_of(request, self.language))
         stems = [t.stem for t in tokens if not t.subject and (t.known or len(t.stem) > 2)]
-        # Pairs as one string each wherever they occur: both learners keep them as keys.
-        return stems + [sys.intern(f"{a} {b}") for a, b in zip(stems, stems[1:], strict=False)]
+        return stems + [f"{a} {b}" for a, b in zip(stems, stems[1:], strict=False)]
 
     def _split(self, word: str) -> list[_Token]:
         for cut in range(3, len(word) - 2):
