@@ -4,7 +4,11 @@ settles close calls, doubts a sure topic it disagrees with, and alone only offer
 
 from __future__ import annotations
 
+import os
 import shutil
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
@@ -17,6 +21,8 @@ from voiceline.text.understanding import build_index
 from voiceline.text.vocabulary import read_labelled
 
 from .conftest import FIXTURE_PROMPTS
+
+ROOT = Path(__file__).resolve().parent.parent
 
 # ----------------------------------------------------------------- the learner (pure)
 
@@ -63,13 +69,13 @@ def test_labelled_requests_are_read_once_into_numbers_of_their_features():
     index = build_index(CONCEPTS, "en")
     read = read_labelled(index, [("is it worth it", "benefits"), ("", "risks"),
                                  ("how much $$", "cost")])
-    assert [key for _, key in read.requests] == ["benefits", "cost"]  # "" teaches nothing
+    assert read.keys == ("benefits", "cost")  # "" teaches nothing
     features = {f for text in ("is it worth it", "how much $$") for f in index.features(text)}
     assert len(read.vocabulary) == len(features)
-    assert sorted({n for numbers, _ in read.requests for n in numbers}) == list(
-        range(len(features)))
+    assert sorted({n for numbers, _ in read for n in numbers}) == list(range(len(features)))
     worth = read.vocabulary.numbers(index.features("worth it"))
-    assert worth and set(worth) <= set(read.requests[0][0])
+    assert worth and set(worth) <= set(read.numbers(0))
+    assert set(read.vocabulary.numbers(index.features("how much"))) < set(read.numbers(1))
     assert read.vocabulary.numbers(["zzqx", "blorp"]) == []  # never learned: no number
     assert read.vocabulary.number("zzqx") is None
 
@@ -106,6 +112,25 @@ def test_a_separator_learns_the_same_weights_every_time():
     labelled = [*((p, k) for k, ps in CONCEPTS.items() for p in ps), *LABELLED]
     picks = {separate(index, labelled).pick("is it worth the price") for _ in range(3)}
     assert len(picks) == 1
+
+
+def test_every_worker_learns_the_very_same_opinions():
+    # Workers hash strings each with a seed of their own; the opinions must not depend
+    # on it, to the last bit, or two workers could answer one request two ways.
+    script = (
+        "from tests.test_examples import CONCEPTS, LABELLED\n"
+        "from voiceline.text.likelihood import learn\n"
+        "from voiceline.text.separation import separate\n"
+        "from voiceline.text.understanding import build_index\n"
+        "index = build_index(CONCEPTS, 'en')\n"
+        "labelled = [*((p, k) for k, ps in CONCEPTS.items() for p in ps), *LABELLED]\n"
+        "learner, separator = learn(index, labelled), separate(index, labelled)\n"
+        "for text in ('is it worth the price', 'whats the catch', 'afford it or not'):\n"
+        "    print(repr(learner.guess(text)), repr(separator.pick(text)))\n")
+    heard = {subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                            check=True, cwd=ROOT, env={**os.environ, "PYTHONHASHSEED": seed}
+                            ).stdout for seed in ("1", "2", "3")}
+    assert len(heard) == 1 and "Pick(" in heard.pop()
 
 
 # ------------------------------------------------- the decision with a second opinion

@@ -45,12 +45,12 @@ class Learner(Generic[K]):
     def __init__(self, index: Index[K], labelled: Labelled[K]) -> None:
         self._index = index
         self.vocabulary = labelled.vocabulary
-        self._keys: tuple[K, ...] = tuple(dict.fromkeys(key for _, key in labelled.requests))
+        self._keys: tuple[K, ...] = tuple(dict.fromkeys(labelled.keys))
         self._width = width = len(self._keys)
         column = {key: i for i, key in enumerate(self._keys)}
         documents = [0] * width
         counts = array("i", bytes(4 * width * len(self.vocabulary)))  # by number, then concept
-        for numbers, key in labelled.requests:
+        for numbers, key in labelled:
             at = column[key]
             documents[at] += 1
             for n in numbers:

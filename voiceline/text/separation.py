@@ -60,17 +60,13 @@ class Separator(Generic[K]):
         self._index = index
         self.vocabulary = labelled.vocabulary
         seen = [0] * len(self.vocabulary)  # requests each feature occurs in, by number
-        for numbers, _ in labelled.requests:
+        for numbers, _ in labelled:
             for n in numbers:
                 seen[n] += 1
-        self._keys: tuple[K, ...] = tuple(dict.fromkeys(key for _, key in labelled.requests))
+        self._keys: tuple[K, ...] = tuple(dict.fromkeys(labelled.keys))
         self._width = width = len(self._keys)
-        self._rarity = array("d", (math.log((1 + len(labelled.requests)) / (1 + n)) + 1.0
-                                   for n in seen))
-        numbered = {key: i for i, key in enumerate(self._keys)}
-        examples = [(numbers, self._scale(numbers), numbered[key])
-                    for numbers, key in labelled.requests]
-        learned = self._train(examples) if width > 1 else array("d", bytes(8 * width * len(seen)))
+        self._rarity = array("d", (math.log((1 + len(labelled)) / (1 + n)) + 1.0 for n in seen))
+        learned = self._train(labelled) if width > 1 else array("d", bytes(8 * width * len(seen)))
         self._table = array("f", learned)
 
     def _scale(self, numbers: Iterable[int]) -> float:
@@ -79,8 +75,11 @@ class Separator(Generic[K]):
         length = math.sqrt(sum(self._rarity[n] ** 2 for n in numbers))
         return 1.0 / length if length else 0.0
 
-    def _train(self, examples: list[tuple[array[int], float, int]]) -> array[float]:
+    def _train(self, labelled: Labelled[K]) -> array[float]:
         width, rarity = self._width, self._rarity
+        column = {key: i for i, key in enumerate(self._keys)}
+        owns = array("i", (column[key] for key in labelled.keys))
+        scales = array("d", (self._scale(numbers) for numbers, _ in labelled))
         weights = array("d", bytes(8 * width * len(rarity)))
         # The averaged weights are weights - summed / steps, where each update adds
         # step * change to ``summed`` (the usual trick: no pass over every weight per step).
@@ -88,13 +87,13 @@ class Separator(Generic[K]):
         touched = bytearray(len(rarity))  # rows not all zero: the only ones worth summing
         # A request's values have length one, so PA-II's step is its loss over this.
         per_loss = 2.0 + 1.0 / (2 * AGGRESSIVENESS)
-        order = list(range(len(examples)))
+        order = list(range(len(labelled)))
         shuffle = random.Random(ORDER_SEED).shuffle
         step = 1
         for _ in range(PASSES):
             shuffle(order)
             for i in order:
-                numbers, scale, own = examples[i]
+                numbers, scale, own = labelled.numbers(i), scales[i], owns[i]
                 rows = [weights[n * width:(n + 1) * width] for n in numbers if touched[n]]
                 scores = [sum(column) * scale for column in zip(*rows, strict=True)] if rows \
                     else [0.0] * width

@@ -5,12 +5,12 @@ of the same labelled requests (the index's reading: stems and pairs of stems). R
 each request once, for both, halves the reading at start; numbering the features lets
 each learner keep its weights in flat tables by number.
 
-The vocabulary keeps no feature's text: only its hash, in one sorted array, where a
-feature's number is its place. Tens of thousands of feature strings and a dict of them
+The vocabulary keeps no feature's text: only its hash, in one sorted array beside the
+feature's number. Tens of thousands of feature strings and a dict of them
 would cost each worker megabytes per language; a lookup is a binary search instead of a
 dict's, a few microseconds a request. Two features with the same 64-bit hash would
-share a number; the hashes are the process's own (``hash``), so every worker numbers
-alike for itself, and nothing is kept across processes.
+share a number; the hashes are the process's own (``hash``), and nothing is kept across
+processes.
 
     read = read_labelled(index, [("is it worth it", "benefits"), ...])
     read.vocabulary.numbers(index.features("worth it?"))   # -> [3, 7, ...]
@@ -20,8 +20,7 @@ from __future__ import annotations
 
 from array import array
 from bisect import bisect_left
-from collections.abc import Hashable, Iterable
-from dataclasses import dataclass
+from collections.abc import Hashable, Iterable, Iterator, Sequence
 from typing import Generic, TypeVar
 
 from .understanding import Index
@@ -30,48 +29,67 @@ K = TypeVar("K", bound=Hashable)
 
 
 class Vocabulary:
-    """Every feature learned, by the place of its hash among the sorted hashes."""
+    """Every feature learned, numbered by its first sighting, found by its hash."""
 
-    def __init__(self, hashes: Iterable[int]) -> None:
-        self._hashes = array("q", sorted(set(hashes)))
+    def __init__(self, hashes: Sequence[int]) -> None:
+        """``hashes``: the features' hashes in the order of their numbers."""
+        order = sorted(range(len(hashes)), key=hashes.__getitem__)
+        self._hashes = array("q", (hashes[n] for n in order))  # sorted, for a binary search
+        self._numbers = array("i", order)  # the number of each
 
     def __len__(self) -> int:
         return len(self._hashes)
 
     def number(self, feature: str) -> int | None:
         """The feature's number, or None for a feature never learned."""
-        return self._place(hash(feature))
+        wanted = hash(feature)
+        at = bisect_left(self._hashes, wanted)
+        return self._numbers[at] if at < len(self._hashes) and self._hashes[at] == wanted \
+            else None
 
     def numbers(self, features: Iterable[str]) -> list[int]:
         """The numbers of the known ones among ``features``, each once, in order."""
-        found = {self._place(hash(f)) for f in features}
+        found = {self.number(f) for f in features}
         return sorted(n for n in found if n is not None)
 
-    def _place(self, wanted: int) -> int | None:
-        at = bisect_left(self._hashes, wanted)
-        return at if at < len(self._hashes) and self._hashes[at] == wanted else None
 
-
-@dataclass(frozen=True)
 class Labelled(Generic[K]):
     """Labelled requests as the numbers of their features, with the vocabulary that
-    numbers them (requests with no feature are left out: they teach nothing)."""
+    numbers them (requests with no feature are left out: they teach nothing).
 
-    vocabulary: Vocabulary
-    requests: tuple[tuple[array[int], K], ...]
+    Every request's numbers lie in one flat array, one request after another: thousands
+    of small arrays, freed after learning, would leave the worker's heap full of holes.
+    """
+
+    def __init__(self, vocabulary: Vocabulary, numbers: array[int], ends: array[int],
+                 keys: tuple[K, ...]) -> None:
+        self.vocabulary = vocabulary
+        self.keys = keys  # each request's concept
+        self._numbers, self._ends = numbers, ends
+
+    def __len__(self) -> int:
+        return len(self.keys)
+
+    def numbers(self, request: int) -> array[int]:
+        """The request's feature numbers, ascending."""
+        return self._numbers[self._ends[request - 1] if request else 0:self._ends[request]]
+
+    def __iter__(self) -> Iterator[tuple[array[int], K]]:
+        return ((self.numbers(i), key) for i, key in enumerate(self.keys))
 
 
 def read_labelled(index: Index[K], labelled: Iterable[tuple[str, K]]) -> Labelled[K]:
-    """``labelled`` (request, concept) pairs read as ``index`` reads them, numbered."""
-    # Hashes in flat arrays while reading: a Python int per feature of every request
-    # would cost more, at the peak of the start, than all that is learned from them.
-    hashed: list[tuple[array[int], K]] = []
+    """``labelled`` (request, concept) pairs read as ``index`` reads them, numbered.
+
+    A feature's number is its first sighting, in the order of the requests and of their
+    features, so every worker numbers alike, sums each request's features in the same
+    order, and learns the very same weights."""
+    numbered: dict[int, int] = {}  # each feature's number, by its hash
+    numbers, ends, keys = array("i"), array("i"), []
     for text, key in labelled:
-        hashes = array("q", {hash(f) for f in index.features(text)})
-        if hashes:
-            hashed.append((hashes, key))
-    every = sorted({h for hashes, _ in hashed for h in hashes})
-    place = {h: i for i, h in enumerate(every)}
-    requests = tuple((array("i", sorted(place[h] for h in hashes)), key)
-                     for hashes, key in hashed)
-    return Labelled(Vocabulary(every), requests)
+        mine = {numbered.setdefault(hash(f), len(numbered)) for f in index.features(text)}
+        if mine:
+            numbers.extend(sorted(mine))
+            ends.append(len(numbers))
+            keys.append(key)
+    return Labelled(Vocabulary(list(numbered)), numbers, ends, tuple(keys))
