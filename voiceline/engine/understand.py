@@ -50,7 +50,6 @@ aside) gets the topic it is filed under, as the operator said, or the menu under
 from __future__ import annotations
 
 import threading
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from ..catalog import Catalog, Language
@@ -58,7 +57,7 @@ from ..catalog.model import NO_TOPIC
 from ..text.likelihood import Guess, Learner
 from ..text.separation import Pick, Separator
 from ..text.understanding import Index, Match, Ranking, best_of, build_index, words_of
-from ..text.vocabulary import read_labelled
+from ..text.vocabulary import Filed, read_labelled
 
 OFF_TOPIC = "@off_topic"  # the concept of requests the line has no answer for
 SURE = 0.5  # the least score of a topic answered without asking
@@ -113,9 +112,7 @@ class _Reader:
     separator: Separator[str] | None = None  # likewise
     learned: frozenset[str] = frozenset()  # the topics it has examples of
     # Each example as the index reads its words: an operator's own answer to it.
-    # Kept by the hash of the words (this process's own), not the words: a few thousand
-    # examples' texts would cost each worker a megabyte more.
-    taught: Mapping[int, str] = field(default_factory=dict)
+    taught: Filed[str] = field(default_factory=lambda: Filed(()))
 
     def opinions(self, request: str) -> tuple[Guess[str] | None, Pick[str] | None]:
         """What the learner and the separator make of a request, read once for both."""
@@ -179,7 +176,7 @@ def _reader_of(lang: Language) -> _Reader:
         # Read once for both, as numbers of their features (``text.vocabulary``).
         read = read_labelled(index, labelled + examples)
         learner, separator = Learner(index, read), Separator(index, read)
-    taught = {hash(_as_read(request, lang.code)): key for request, key in examples}
+    taught = Filed((_as_read(request, lang.code), key) for request, key in examples)
     return _Reader(index, learner, separator, frozenset(key for _, key in examples), taught)
 
 
@@ -206,7 +203,7 @@ def understand(catalog: Catalog, request: str, lang_code: str) -> Understood:
     reader = _readers_of(catalog).get(language)
     if reader is None:
         return decide(ranking, language)
-    taught = reader.taught.get(hash(_as_read(request, language)))
+    taught = reader.taught.get(_as_read(request, language))
     if taught is not None:  # the very request an operator filed under a topic (or none)
         return Understood("") if taught == OFF_TOPIC else Understood(language, topic=taught)
     guess, pick = reader.opinions(request)

@@ -93,3 +93,24 @@ def read_labelled(index: Index[K], labelled: Iterable[tuple[str, K]]) -> Labelle
             ends.append(len(numbers))
             keys.append(key)
     return Labelled(Vocabulary(list(numbered)), numbers, ends, tuple(keys))
+
+
+class Filed(Generic[K]):
+    """Texts each filed under a key, kept by their hashes only, like the features (the
+    last filing of a text wins, as in a dict): a few thousand texts, or a dict of their
+    hashes, would cost each worker a megabyte per language."""
+
+    def __init__(self, filed: Iterable[tuple[str, K]]) -> None:
+        last = {hash(text): key for text, key in filed}
+        self._texts = Vocabulary(list(last))
+        self._keys = tuple(dict.fromkeys(last.values()))
+        column = {key: i for i, key in enumerate(self._keys)}
+        self._filed = array("I", (column[key] for key in last.values()))
+
+    def __len__(self) -> int:
+        return len(self._texts)
+
+    def get(self, text: str) -> K | None:
+        """The key ``text`` is filed under, or None."""
+        number = self._texts.number(text)
+        return None if number is None else self._keys[self._filed[number]]
