@@ -264,3 +264,18 @@ def test_the_line_loads_without_waiting_for_the_learned_readers(tmp_path, monkey
     monkeypatch.setattr(understanding, "_readers", [])
     prepared = web_app._load_and_prepare(folder)
     assert wait_until(lambda: understanding._known_readers(prepared) is not None, 10)
+
+
+def test_the_heap_learning_freed_is_given_back_where_the_c_library_can(monkeypatch):
+    import ctypes
+
+    from voiceline.web import app as web_app
+
+    assert web_app.give_back_freed_heap() is True  # glibc: this machine's and CI's
+
+    class NoTrim:  # musl or macOS: no malloc_trim, and nothing breaks
+        def __init__(self, name):
+            pass
+
+    monkeypatch.setattr(ctypes, "CDLL", NoTrim)
+    assert web_app.give_back_freed_heap() is False
