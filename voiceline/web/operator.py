@@ -13,6 +13,7 @@ app's own (a strict Content-Security-Policy).
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import logging
@@ -49,8 +50,16 @@ LOGIN_TRIES = 5  # wrong or right, per address and per name, in LOGIN_WINDOW
 LOGIN_WINDOW = timedelta(minutes=15)
 HASH_METHOD = "scrypt"
 MIN_PASSWORD = 12
-# Checked when the name is unknown, so a wrong name takes as long as a wrong password.
-_DUMMY_HASH = generate_password_hash(secrets.token_hex(8), method=HASH_METHOD)
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    """A hash to check an unknown name's password against, so that a wrong name takes as
+    long as a wrong password. Made when the sign-in page is first asked for, not when a
+    worker starts: scrypt takes tens of milliseconds of every worker's cold start."""
+    return generate_password_hash(secrets.token_hex(8), method=HASH_METHOD)
+
+
 CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "
        "form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
 
@@ -153,6 +162,7 @@ bp.after_request(protect)
 
 @bp.route("/login", methods=["GET", "POST"])
 def login() -> Any:
+    _dummy_hash()  # made before any password is checked: every check then takes alike
     error = None
     status = 200
     name = ""
@@ -194,7 +204,7 @@ def _password_ok(name: str, password: str) -> bool:
         log.warning("operator sign-in: could not read the account (%s)", exc)
         stored = None
     if stored is None:
-        check_password_hash(_DUMMY_HASH, password)
+        check_password_hash(_dummy_hash(), password)
         return False
     return check_password_hash(stored, password)
 
