@@ -8,7 +8,7 @@ examples now. The holdouts were written apart too and are only ever counted.
 TUNING = ("dev", "calib", "calib2", "calib3", "calib4", "calib5", "calib6", "calib7",
           "calib8", "calib9", "calib10", "calib11", "calib12", "calib13", "calib14", "calib15",
           "calib16", "calib17", "calib18", "calib19", "calib20", "calib21", "calib22",
-          "calib23", "calib24", "calib25", "calib26",
+          "calib23", "calib24", "calib25", "calib26", "calib27", "calib28", "calib29",
           # counted once each as holdouts, then read to choose the learned opinions'
           # rules (stop 18): tuning sets since
           "holdout3", "holdout4")
