@@ -12,5 +12,5 @@ TUNING = ("dev", "calib", "calib2", "calib3", "calib4", "calib5", "calib6", "cal
           # counted once each as holdouts, then read to choose the learned opinions'
           # rules (stop 18): tuning sets since
           "holdout3", "holdout4")
-HOLDOUTS = ("holdout", "holdout2", "holdout5")  # only counted, never listed
+HOLDOUTS = ("holdout", "holdout2", "holdout5", "holdout6")  # only counted, never listed
 SETS = TUNING + HOLDOUTS
