@@ -268,10 +268,12 @@ def test_the_line_loads_without_waiting_for_the_learned_readers(tmp_path, monkey
 
 def test_the_heap_learning_freed_is_given_back_where_the_c_library_can(monkeypatch):
     import ctypes
+    import platform
 
     from voiceline.web import app as web_app
 
-    assert web_app.give_back_freed_heap() is True  # glibc: this machine's and CI's
+    on_glibc = platform.libc_ver()[0] == "glibc"  # CI's and most Linux hosts'
+    assert web_app.give_back_freed_heap() is on_glibc
 
     class NoTrim:  # musl or macOS: no malloc_trim, and nothing breaks
         def __init__(self, name):

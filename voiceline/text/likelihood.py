@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import math
 from array import array
-from collections.abc import Hashable, Iterable
+from collections.abc import Hashable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
@@ -79,7 +79,7 @@ class Learner(Generic[K]):
     def guess(self, request: str) -> Guess[K]:
         return self.guess_numbered(self.vocabulary.numbers(self._index.features(request)))
 
-    def guess_numbered(self, numbers: Iterable[int]) -> Guess[K]:
+    def guess_numbered(self, numbers: Sequence[int]) -> Guess[K]:
         """``guess`` of a request already read and numbered (``vocabulary.numbers``)."""
         if not self._keys:
             return Guess(None, 0.0)
