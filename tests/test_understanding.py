@@ -38,6 +38,25 @@ def test_nothing_in_a_request_means_no_concept(index, request_text):
     assert index.rank(request_text).matches == ()
 
 
+@pytest.mark.parametrize("request_text,best", [
+    ("mychesthurts", "chest"),
+    ("HIGHTEMPERATUREAGAIN", "fever"),
+    ("icannotbreathe", "breathing"),
+])
+def test_words_typed_without_spaces_are_read_apart(index, request_text, best):
+    ranking = index.rank(request_text)
+    assert ranking.best is not None and ranking.best.key == best
+
+
+@pytest.mark.parametrize("request_text", [
+    "qwertyuiopasdf",  # no known pieces
+    "chestxqzvbnmlk",  # a known word, then nothing known
+    "breathing" * 6,  # known pieces, but too long a word to cut up
+])
+def test_a_long_unknown_word_is_cut_only_into_known_words(index, request_text):
+    assert index.rank(request_text).matches == ()
+
+
 def test_short_words_are_not_stretched_into_other_words():
     index = build_index({"step": ["steps"], "care": ["care"]}, "en")
     assert index.rank("stop").matches == ()
@@ -65,6 +84,8 @@ DECISIONS = [
     ("um uh how does it work", "en", Understood("en", topic="how_it_works")),
     ("does it work", "en", Understood("en", topic="success_rate")),
     ("whatsthe cost", "en", Understood("en", topic="cost")),
+    ("HOWMUCHDOESITCOST", "en", Understood("en", topic="cost")),  # typed without spaces
+    ("cuantocuestaeltratamiento", "es", Understood("es", topic="cost")),
     ("efetos secundarios", "es", Understood("es", topic="risks")),
     ("recuperasion", "es", Understood("es", topic="recovery")),
     ("de donde sacan las celulas", "es", Understood("es", topic="what_it_is")),

@@ -26,7 +26,8 @@ How a request is read, per language:
   between equally near words, the one that begins alike; a word a phrase spells is
   always read as itself;
 - words run together ("stemcells") are split, and a word broken in two ("in shurance")
-  joined, when the result is a known word;
+  joined, when the result is a known word; a whole text typed without spaces
+  ("HOWMUCHDOESITCOST") is cut into the fewest known words that spell it;
 - stop words, question words and family or reporting words ("my son wants to know")
   count for nothing on their own, but a phrase is matched whole too: the longest phrase
   found wins its words ("how does it work" beats "does it work"), a shorter phrase of
@@ -72,6 +73,8 @@ STRANGE_STEM = 5  # an unknown word this long (stemmed) may be what a request is
 LONG_REQUEST = 12  # words (subject words left out) from which a request is read as a story
 EARLY_DISCOUNT = 0.4  # how much less the first word of a long request counts than the last
 STOP_PHRASE = 0.25  # per word, for a phrase made of stop words only ("how much")
+RUN_TOGETHER = 9  # an unknown word this long may be words typed without spaces
+RUN_TOGETHER_MAX = 40  # nor longer: splitting is quadratic in the word's length
 
 # Words that say nothing about which concept is meant: function words, question words,
 # fillers and politeness, per language. Question words still count inside a phrase.
@@ -296,6 +299,10 @@ class Index(Generic[K]):
                 self._anagrams[letters] = (*self._anagrams.get(letters, ()), surface)
         self._stems = tuple(sorted(strength))
         self._read = functools.lru_cache(maxsize=8192)(self._read_word)
+        # Pieces words typed without spaces may be cut into: any word the index knows,
+        # text-speak it spells out ("whats"); short pieces only if they are stop words.
+        self._pieces = frozenset(self._surfaces) | frozenset(_SPELLED.get(language, {}))
+        self._unglued = functools.lru_cache(maxsize=2048)(self._unglue)
 
     def _stem(self, word: str) -> str:
         return _stem(self.language, word)
@@ -345,8 +352,47 @@ class Index(Generic[K]):
         # Nor to a short word: "numbr" is not "numb", as "card" is not "care".
         return tuple(w for w in known if abs(len(w) - length) <= edits and len(w) > 4)
 
-    def _tokens(self, request: str) -> list[_Token]:
+    def _words(self, request: str) -> list[str]:
+        """``words_of`` the request, with words typed without spaces cut apart
+        ("howmuchdoesitcost", "miseguroloaprueba"), for phrases and learners alike."""
         words = words_of(request, self.language)
+        if not any(len(w) >= RUN_TOGETHER for w in words):
+            return words
+        out: list[str] = []
+        for word in words:
+            out.extend(self._unglued(word) if len(word) >= RUN_TOGETHER else (word,))
+        return out
+
+    def _unglue(self, word: str) -> tuple[str, ...]:
+        """The fewest known pieces that spell ``word`` (text-speak spelled out), or the
+        word itself when it is known or no such pieces spell it."""
+        if self.knows(word) or len(word) > RUN_TOGETHER_MAX or not word.isalpha():
+            return (word,)
+        pieces, stops = self._pieces, self._stops
+        # cost[i]: the fewest pieces spelling word[:i] (a one-letter piece counts one
+        # and a half: "what is it", not "what i sit"); begins[i]: where its last starts
+        unreached = float(len(word) + 1) * 2
+        cost = [0.0] + [unreached] * len(word)
+        begins = [0] * (len(word) + 1)
+        for end in range(1, len(word) + 1):
+            for start in range(end):
+                piece = word[start:end]
+                if cost[start] == unreached or piece not in pieces or len(piece) < 3 and \
+                        piece not in stops:
+                    continue
+                reached = cost[start] + (1.5 if len(piece) == 1 else 1.0)
+                if reached < cost[end]:
+                    cost[end], begins[end] = reached, start
+        if cost[-1] == unreached or cost[-1] < 2:
+            return (word,)
+        cut, end = [], len(word)
+        while end:
+            cut.append(word[begins[end]:end])
+            end = begins[end]
+        return tuple(words_of(" ".join(reversed(cut)), self.language))
+
+    def _tokens(self, request: str) -> list[_Token]:
+        words = self._words(request)
         tokens: list[_Token] = []
         i = 0
         while i < len(words):
@@ -375,9 +421,10 @@ class Index(Generic[K]):
         """The request as this index reads it, for a learner (``text.likelihood``): its
         stems in order (near spellings corrected, subject words left out, stop words
         kept, since "how much" and "how long" ask different things) and each pair of
-        neighbouring stems. Words run together are not split here: learning reads
+        neighbouring stems. A text typed without spaces is cut apart as for ``rank``;
+        two words run together ("stemcells") are not split here: learning reads
         thousands of requests at start, and splitting them changed no guess measured."""
-        tokens = (self._read(w) for w in words_of(request, self.language))
+        tokens = (self._read(w) for w in self._words(request))
         stems = [t.stem for t in tokens if not t.subject and (t.known or len(t.stem) > 2)]
         return stems + [f"{a} {b}" for a, b in zip(stems, stems[1:], strict=False)]
 
