@@ -57,6 +57,13 @@ def test_a_long_unknown_word_is_cut_only_into_known_words(index, request_text):
     assert index.rank(request_text).matches == ()
 
 
+def test_a_word_of_another_language_is_not_cut_into_this_ones_words():
+    concepts = {"results": ["result"], "rules": ["dos and donts"]}
+    assert build_index(concepts, "en").rank("resultados").best is not None
+    index = build_index(concepts, "en", foreign=["los resultados"])
+    assert index.rank("resultados").matches == ()
+
+
 def test_short_words_are_not_stretched_into_other_words():
     index = build_index({"step": ["steps"], "care": ["care"]}, "en")
     assert index.rank("stop").matches == ()

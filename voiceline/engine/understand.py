@@ -143,7 +143,8 @@ def _readers_of(catalog: Catalog) -> dict[str, _Reader]:
         found = _known_readers(catalog)  # built by another thread meanwhile
         if found is not None:
             return found
-        built = {code: _reader_of(lang) for code, lang in catalog.languages.items()}
+        built = {code: _reader_of(lang, _phrases_besides(catalog, code))
+                 for code, lang in catalog.languages.items()}
         with _lock:
             _readers.insert(0, (catalog, built))
             del _readers[4:]
@@ -157,13 +158,21 @@ def prepare(catalog: Catalog) -> None:
     _readers_of(catalog)
 
 
-def _reader_of(lang: Language) -> _Reader:
+def _phrases_besides(catalog: Catalog, code: str) -> list[str]:
+    """The other languages' phrases: their words are theirs, not words run together."""
+    return [phrase for other, lang in catalog.languages.items() if other != code
+            for phrases in (lang.subject_words, lang.off_topic,
+                            *((t.label, *t.words) for t in lang.topics.values()))
+            for phrase in phrases]
+
+
+def _reader_of(lang: Language, foreign: list[str] | None = None) -> _Reader:
     concepts: dict[str, tuple[str, ...]] = {
         topic.id: (topic.label, *topic.words) for topic in lang.topics.values()}
     concepts[OFF_TOPIC] = lang.off_topic
     context = {topic.id: f"{topic.spoken} {topic.text}" for topic in lang.topics.values()}
     index = build_index(concepts, lang.code, ignore=lang.subject_words, context=context,
-                        whole=(OFF_TOPIC,))
+                        whole=(OFF_TOPIC,), foreign=foreign or ())
     examples = [(request, OFF_TOPIC if key == NO_TOPIC else key)
                 for key, requests in lang.examples.items() for request in requests
                 if key == NO_TOPIC or key in lang.topics]

@@ -241,7 +241,7 @@ class Index(Generic[K]):
 
     def __init__(self, concepts: Mapping[K, Sequence[str]], language: str,
                  ignore: Iterable[str] = (), context: Mapping[K, str] | None = None,
-                 whole: Iterable[K] = ()) -> None:
+                 whole: Iterable[K] = (), foreign: Iterable[str] = ()) -> None:
         self.language = language
         self._stops = stop_words(language)
         stem = self._stem
@@ -302,6 +302,9 @@ class Index(Generic[K]):
         # Pieces words typed without spaces may be cut into: any word the index knows,
         # text-speak it spells out ("whats"); short pieces only if they are stop words.
         self._pieces = frozenset(self._surfaces) | frozenset(_SPELLED.get(language, {}))
+        # A word of another language's phrases is that language's word, never this one's
+        # words run together: "resultados" is not "result a dos".
+        self._foreign = frozenset(w for phrase in foreign for w in words_of(phrase, language))
         self._unglued = functools.lru_cache(maxsize=2048)(self._unglue)
 
     def _stem(self, word: str) -> str:
@@ -366,7 +369,8 @@ class Index(Generic[K]):
     def _unglue(self, word: str) -> tuple[str, ...]:
         """The fewest known pieces that spell ``word`` (text-speak spelled out), or the
         word itself when it is known or no such pieces spell it."""
-        if self.knows(word) or len(word) > RUN_TOGETHER_MAX or not word.isalpha():
+        if self.knows(word) or word in self._foreign or len(word) > RUN_TOGETHER_MAX or \
+                not word.isalpha():
             return (word,)
         pieces, stops = self._pieces, self._stops
         # cost[i]: the fewest pieces spelling word[:i] (a one-letter piece counts one
@@ -529,16 +533,17 @@ class Index(Generic[K]):
 
 def build_index(concepts: Mapping[K, Sequence[str]], language: str,
                 ignore: Iterable[str] = (), context: Mapping[K, str] | None = None,
-                whole: Iterable[K] = ()) -> Index[K]:
+                whole: Iterable[K] = (), foreign: Iterable[str] = ()) -> Index[K]:
     """An index of ``concepts`` (key -> phrases) in ``language`` ("en", "es").
 
     Words in ``ignore`` (the subject every concept shares) count for nothing. ``context``
     gives a concept a longer text whose words count for it a little (``CONTEXT_WEIGHT``),
     and only when the request also names it by one of its own words or phrases.
     Concepts in ``whole`` are found only by a whole phrase (or a one-word phrase), never
-    by one word of a longer phrase ("new" of "new patients").
+    by one word of a longer phrase ("new" of "new patients"). Words of ``foreign``
+    (other languages' phrases) are never read as words of this one run together.
     """
-    return Index(concepts, language, ignore, context, whole)
+    return Index(concepts, language, ignore, context, whole, foreign)
 
 
 def best_of(indexes: Sequence[Index[K]], request: str) -> tuple[str, Ranking[K]]:
