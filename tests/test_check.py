@@ -304,7 +304,20 @@ def _silence_recording(p):
     (p / "en" / "audio" / "call.no_input.mp3").write_bytes(b"ID3 not really")
 
 
+def _word_of_two_topics(p):
+    edit(p / "en" / "topics.toml", 'words = ["benefit", ',
+         'words = ["how does it work", "benefit", ')
+
+
+def _word_of_a_topic_in_the_other_language(p):
+    edit(p / "es" / "topics.toml", 'words = [', 'words = ["benefits", ')
+
+
 WARNED = [
+    (_word_of_two_topics, "prompts/en/topics.toml", "topics.benefits.words",
+     "'how does it work' is also in the words of topic 'how_it_works' (en/topics.toml)"),
+    (_word_of_a_topic_in_the_other_language, "prompts/es/topics.toml",
+     "topics.what_it_is.words", "'benefits' is also in the words of topic 'benefits'"),
     (_hard_english, "prompts/en/topics.toml", "topics.risks.spoken", "Flesch-Kincaid"),
     (_hard_spanish, "prompts/es/topics.toml", "topics.risks.spoken", "Szigriszt-Pazos"),
     (_long_topic, "prompts/en/topics.toml", "topics.recovery.spoken", f"{SPOKEN_SECONDS}"),
