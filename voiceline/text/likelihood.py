@@ -29,8 +29,10 @@ from .vocabulary import Labelled, read_labelled
 
 K = TypeVar("K", bound=Hashable)
 
-SMOOTHING = 0.2  # added to every count: a word never seen with a concept is unlikely,
-# not impossible
+# Added to every count: a word never seen with a concept is unlikely, not impossible.
+# Less of it trusts what 20,000 examples say: on sets left out, 0.05 read 0.5 points
+# righter than 0.2 and wrong a fifth less often (0.02 no better).
+SMOOTHING = 0.05
 
 
 @dataclass(frozen=True)
