@@ -35,7 +35,7 @@ from .vocabulary import Labelled, read_labelled
 K = TypeVar("K", bound=Hashable)
 
 PASSES = 5  # over the labelled requests: three read half a point worse held out, six no better
-# PA-II's C: how far one request may move the weights. With the examples of 40 sets,
+# PA-II's C: how far one request may move the weights. With the examples to calib35,
 # 0.3 to 1.0 kept the separator nearer on sets left out than 0.1 (96.3 against 95.8 %
 # right first alone, English; 96.6 against 95.9, Spanish), 0.03 farther.
 AGGRESSIVENESS = 0.3
