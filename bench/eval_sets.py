@@ -10,7 +10,7 @@ TUNING = ("dev", "calib", "calib2", "calib3", "calib4", "calib5", "calib6", "cal
           "calib16", "calib17", "calib18", "calib19", "calib20", "calib21", "calib22",
           "calib23", "calib24", "calib25", "calib26", "calib27", "calib28", "calib29",
           "calib30", "calib31", "calib32", "calib33", "calib34", "calib35",
-          "calib36", "calib37", "calib38", "calib39", "calib40",
+          "calib36", "calib37", "calib38", "calib39", "calib40", "calib41", "calib42",
           # counted once each as holdouts, then read to choose the learned opinions'
           # rules (holdout3, holdout4 since stop 18) or filed as examples (holdout6,
           # since stop 20): tuning sets since
