@@ -15,5 +15,5 @@ TUNING = ("dev", "calib", "calib2", "calib3", "calib4", "calib5", "calib6", "cal
           # rules (holdout3, holdout4 since stop 18) or filed as examples (holdout6,
           # since stop 20): tuning sets since
           "holdout3", "holdout4", "holdout6")
-HOLDOUTS = ("holdout", "holdout2", "holdout5")  # only counted, never listed
+HOLDOUTS = ("holdout", "holdout2", "holdout5", "holdout7", "holdout8")  # only counted, never listed
 SETS = TUNING + HOLDOUTS
