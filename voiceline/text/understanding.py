@@ -52,6 +52,8 @@ import functools
 import os
 import sys
 import threading
+from array import array
+from bisect import bisect_left
 from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Generic, TypeVar
@@ -303,8 +305,10 @@ class Index(Generic[K]):
         # text-speak it spells out ("whats"); short pieces only if they are stop words.
         self._pieces = frozenset(self._surfaces) | frozenset(_SPELLED.get(language, {}))
         # A word of another language's phrases is that language's word, never this one's
-        # words run together: "resultados" is not "result a dos".
-        self._foreign = frozenset(w for phrase in foreign for w in words_of(phrase, language))
+        # words run together: "resultados" is not "result a dos". Kept by hash, in a
+        # sorted array: the words themselves would cost each worker a megabyte.
+        self._foreign = array("q", sorted({hash(w) for phrase in foreign
+                                           for w in words_of(phrase, language)}))
         self._unglued = functools.lru_cache(maxsize=2048)(self._unglue)
 
     def _stem(self, word: str) -> str:
@@ -369,7 +373,7 @@ class Index(Generic[K]):
     def _unglue(self, word: str) -> tuple[str, ...]:
         """The fewest known pieces that spell ``word`` (text-speak spelled out), or the
         word itself when it is known or no such pieces spell it."""
-        if self.knows(word) or word in self._foreign or len(word) > RUN_TOGETHER_MAX or \
+        if self.knows(word) or self._is_foreign(word) or len(word) > RUN_TOGETHER_MAX or \
                 not word.isalpha():
             return (word,)
         pieces, stops = self._pieces, self._stops
@@ -394,6 +398,11 @@ class Index(Generic[K]):
             cut.append(word[begins[end]:end])
             end = begins[end]
         return tuple(words_of(" ".join(reversed(cut)), self.language))
+
+    def _is_foreign(self, word: str) -> bool:
+        wanted = hash(word)
+        at = bisect_left(self._foreign, wanted)
+        return at < len(self._foreign) and self._foreign[at] == wanted
 
     def _tokens(self, request: str) -> list[_Token]:
         words = self._words(request)
