@@ -52,6 +52,9 @@ DETECTED = [
     ("el cuello está hinchado y caliente", "es", U, "es"),
     ("siento hormigueo en la mano", "es", U, "es"),
     ("my chest hurts and I have a fever", "en", E, "en"),  # an emergency outranks
+    # Typed without spaces, as the topics are read too: never a topic instead.
+    ("MYCHESTHURTS", "en", E, "en"),
+    ("tengofiebredespuesdelainyeccion", "es", U, "es"),
 ]
 
 NOT_RED_FLAGS = [

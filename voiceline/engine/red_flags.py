@@ -101,9 +101,12 @@ class _Language:
     code: str
     groups: dict[str, tuple[tuple[str, ...], ...]]
     read: Callable[[str], frozenset[str]]
+    # The request's words, a text typed without spaces cut apart into red-flag words and
+    # the line's ("itsbleedingalotandwontstop"), as the topics' index cuts it.
+    words: Callable[[str], list[str]]
 
     def heard(self, plain: str) -> tuple[frozenset[str], ...]:
-        return tuple(self.read(word) | {word} for word in words_of(plain, self.code))
+        return tuple(self.read(word) | {word} for word in self.words(plain))
 
 
 @dataclass(frozen=True)
@@ -177,7 +180,7 @@ def _language(code: str, groups: dict[str, tuple[tuple[str, ...], ...]],
     # are found only as written.
     read = functools.lru_cache(maxsize=16384)(functools.partial(
         _read, index, line_words, {k: frozenset(v) for k, v in by_sound.items()}))
-    return _Language(code, groups, read)
+    return _Language(code, groups, read, index.words)
 
 
 def _read(index: Index[str], line_words: frozenset[str],

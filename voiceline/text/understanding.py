@@ -359,7 +359,7 @@ class Index(Generic[K]):
         # Nor to a short word: "numbr" is not "numb", as "card" is not "care".
         return tuple(w for w in known if abs(len(w) - length) <= edits and len(w) > 4)
 
-    def _words(self, request: str) -> list[str]:
+    def words(self, request: str) -> list[str]:
         """``words_of`` the request, with words typed without spaces cut apart
         ("howmuchdoesitcost", "miseguroloaprueba"), for phrases and learners alike."""
         words = words_of(request, self.language)
@@ -405,7 +405,7 @@ class Index(Generic[K]):
         return at < len(self._foreign) and self._foreign[at] == wanted
 
     def _tokens(self, request: str) -> list[_Token]:
-        words = self._words(request)
+        words = self.words(request)
         tokens: list[_Token] = []
         i = 0
         while i < len(words):
@@ -437,7 +437,7 @@ class Index(Generic[K]):
         neighbouring stems. A text typed without spaces is cut apart as for ``rank``;
         two words run together ("stemcells") are not split here: learning reads
         thousands of requests at start, and splitting them changed no guess measured."""
-        tokens = (self._read(w) for w in self._words(request))
+        tokens = (self._read(w) for w in self.words(request))
         stems = [t.stem for t in tokens if not t.subject and (t.known or len(t.stem) > 2)]
         return stems + [f"{a} {b}" for a, b in zip(stems, stems[1:], strict=False)]
 
