@@ -84,10 +84,10 @@ def content_findings(catalog: Catalog, *, understood: bool = True) -> Iterator[F
         yield from faithfulness_findings(catalog, lang)
         yield from review_findings(catalog, lang)
         yield from _red_flag_findings(catalog, lang)
-        yield from _shared_word_findings(catalog, lang)
         if understood:
             yield from _understood_findings(catalog, lang)
         yield from audio_findings(catalog, lang)
+    yield from _shared_word_findings(catalog)
 
 
 def _files(catalog: Catalog, lang: Language) -> tuple[str, str]:
@@ -378,23 +378,24 @@ def _red_flag_findings(catalog: Catalog, lang: Language) -> Iterator[Finding]:
                               severity="warning")
 
 
-def _shared_word_findings(catalog: Catalog, lang: Language) -> Iterator[Finding]:
+def _shared_word_findings(catalog: Catalog) -> Iterator[Finding]:
     """A word of two topics (in any language: a request is read in every one) cannot
     tell the line which of them a caller means; the header of topics.toml says so."""
-    _, topics = _files(catalog, lang)
     owners: dict[str, tuple[str, str]] = {}  # each phrase, read alike: its first topic
-    for code, other in catalog.languages.items():
-        for topic in other.topics.values():
+    for code, lang in catalog.languages.items():
+        for topic in lang.topics.values():
             for word in (topic.label, *topic.words):
                 owners.setdefault(normalise(word), (code, topic.id))
-    for topic in lang.topics.values():
-        for word in topic.words:
-            owner = owners[normalise(word)]
-            if owner[1] != topic.id:
-                yield Finding(topics, None, f"topics.{topic.id}.words", f"'{word}' is also "
-                              f"in the words of topic '{owner[1]}' ({owner[0]}/topics.toml), "
-                              "so the line cannot tell which of the two a caller means.",
-                              "Keep it in the one topic it belongs to.", severity="warning")
+    for lang in catalog.languages.values():
+        _, topics = _files(catalog, lang)
+        for topic in lang.topics.values():
+            for word in topic.words:
+                code, owner = owners[normalise(word)]
+                if owner != topic.id:
+                    yield Finding(topics, None, f"topics.{topic.id}.words", f"'{word}' is "
+                                  f"also in the words of topic '{owner}' ({code}/topics.toml),"
+                                  " so the line cannot tell which of the two a caller means.",
+                                  "Keep it in the one topic it belongs to.", severity="warning")
 
 
 def recordable(catalog: Catalog, lang: Language) -> set[str]:

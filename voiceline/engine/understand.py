@@ -50,6 +50,7 @@ aside) gets the topic it is filed under, as the operator said, or the menu under
 from __future__ import annotations
 
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from ..catalog import Catalog, Language
@@ -166,13 +167,13 @@ def _phrases_besides(catalog: Catalog, code: str) -> list[str]:
             for phrase in phrases]
 
 
-def _reader_of(lang: Language, foreign: list[str] | None = None) -> _Reader:
+def _reader_of(lang: Language, foreign: Sequence[str] = ()) -> _Reader:
     concepts: dict[str, tuple[str, ...]] = {
         topic.id: (topic.label, *topic.words) for topic in lang.topics.values()}
     concepts[OFF_TOPIC] = lang.off_topic
     context = {topic.id: f"{topic.spoken} {topic.text}" for topic in lang.topics.values()}
     index = build_index(concepts, lang.code, ignore=lang.subject_words, context=context,
-                        whole=(OFF_TOPIC,), foreign=foreign or ())
+                        whole=(OFF_TOPIC,), foreign=foreign)
     examples = [(request, OFF_TOPIC if key == NO_TOPIC else key)
                 for key, requests in lang.examples.items() for request in requests
                 if key == NO_TOPIC or key in lang.topics]

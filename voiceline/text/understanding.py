@@ -52,8 +52,6 @@ import functools
 import os
 import sys
 import threading
-from array import array
-from bisect import bisect_left
 from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Generic, TypeVar
@@ -62,6 +60,7 @@ import snowballstemmer
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
+from .hashed import position, sorted_hashes
 from .matching import normalise
 
 K = TypeVar("K", bound=Hashable)
@@ -307,8 +306,7 @@ class Index(Generic[K]):
         # A word of another language's phrases is that language's word, never this one's
         # words run together: "resultados" is not "result a dos". Kept by hash, in a
         # sorted array: the words themselves would cost each worker a megabyte.
-        self._foreign = array("q", sorted({hash(w) for phrase in foreign
-                                           for w in words_of(phrase, language)}))
+        self._foreign = sorted_hashes(w for phrase in foreign for w in words_of(phrase, language))
         self._unglued = functools.lru_cache(maxsize=2048)(self._unglue)
 
     def _stem(self, word: str) -> str:
@@ -373,8 +371,8 @@ class Index(Generic[K]):
     def _unglue(self, word: str) -> tuple[str, ...]:
         """The fewest known pieces that spell ``word`` (text-speak spelled out), or the
         word itself when it is known or no such pieces spell it."""
-        if self.knows(word) or self._is_foreign(word) or len(word) > RUN_TOGETHER_MAX or \
-                not word.isalpha():
+        if self.knows(word) or position(self._foreign, word) is not None or \
+                len(word) > RUN_TOGETHER_MAX or not word.isalpha():
             return (word,)
         pieces, stops = self._pieces, self._stops
         # cost[i]: the fewest pieces spelling word[:i] (a one-letter piece counts one
@@ -398,11 +396,6 @@ class Index(Generic[K]):
             cut.append(word[begins[end]:end])
             end = begins[end]
         return tuple(words_of(" ".join(reversed(cut)), self.language))
-
-    def _is_foreign(self, word: str) -> bool:
-        wanted = hash(word)
-        at = bisect_left(self._foreign, wanted)
-        return at < len(self._foreign) and self._foreign[at] == wanted
 
     def _tokens(self, request: str) -> list[_Token]:
         words = self.words(request)

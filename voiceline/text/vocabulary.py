@@ -19,10 +19,10 @@ processes.
 from __future__ import annotations
 
 from array import array
-from bisect import bisect_left
 from collections.abc import Hashable, Iterable, Iterator, Sequence
 from typing import Generic, TypeVar
 
+from .hashed import position
 from .understanding import Index
 
 K = TypeVar("K", bound=Hashable)
@@ -42,10 +42,8 @@ class Vocabulary:
 
     def number(self, feature: str) -> int | None:
         """The feature's number, or None for a feature never learned."""
-        wanted = hash(feature)
-        at = bisect_left(self._hashes, wanted)
-        return self._numbers[at] if at < len(self._hashes) and self._hashes[at] == wanted \
-            else None
+        at = position(self._hashes, feature)
+        return None if at is None else self._numbers[at]
 
     def numbers(self, features: Iterable[str]) -> list[int]:
         """The numbers of the known ones among ``features``, each once, in order."""
