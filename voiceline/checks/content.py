@@ -381,21 +381,20 @@ def _red_flag_findings(catalog: Catalog, lang: Language) -> Iterator[Finding]:
 def _shared_word_findings(catalog: Catalog) -> Iterator[Finding]:
     """A word of two topics (in any language: a request is read in every one) cannot
     tell the line which of them a caller means; the header of topics.toml says so."""
-    owners: dict[str, tuple[str, str]] = {}  # each phrase, read alike: its first topic
-    for code, lang in catalog.languages.items():
-        for topic in lang.topics.values():
-            for word in (topic.label, *topic.words):
-                owners.setdefault(normalise(word), (code, topic.id))
-    for lang in catalog.languages.values():
-        _, topics = _files(catalog, lang)
-        for topic in lang.topics.values():
-            for word in topic.words:
-                code, owner = owners[normalise(word)]
-                if owner != topic.id:
-                    yield Finding(topics, None, f"topics.{topic.id}.words", f"'{word}' is "
-                                  f"also in the words of topic '{owner}' ({code}/topics.toml),"
-                                  " so the line cannot tell which of the two a caller means.",
-                                  "Keep it in the one topic it belongs to.", severity="warning")
+    # Each phrase read once (this runs on every load): (language, topic, phrase, reading)
+    read = [(lang, topic, word, normalise(word)) for lang in catalog.languages.values()
+            for topic in lang.topics.values() for word in (topic.label, *topic.words)]
+    owners: dict[str, tuple[str, str]] = {}  # each reading: its first language and topic
+    for lang, topic, _, reading in read:
+        owners.setdefault(reading, (lang.code, topic.id))
+    for lang, topic, word, reading in read:
+        code, owner = owners[reading]
+        if owner != topic.id and word != topic.label:
+            yield Finding(_files(catalog, lang)[1], None, f"topics.{topic.id}.words",
+                          f"'{word}' is also in the words of topic '{owner}' "
+                          f"({code}/topics.toml), so the line cannot tell which of the two "
+                          "a caller means.", "Keep it in the one topic it belongs to.",
+                          severity="warning")
 
 
 def recordable(catalog: Catalog, lang: Language) -> set[str]:
