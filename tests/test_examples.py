@@ -230,6 +230,21 @@ def test_a_second_opinion_settles_doubts_and_offers_but_never_answers_alone(
      Understood("")),
     # An off-topic phrase at least as strong as any topic: nothing, whatever they say.
     ("appointment or risks", Guess("risks", 0.999), Pick("risks", 0.9), LEARNED, Understood("")),
+    # The phrases sure and the separator well ahead for the same topic outvote the
+    # counting learner's doubt, whether it prefers another topic or none ...
+    ("what are the risks", Guess("recovery", 0.95), Pick("risks", 0.3), LEARNED,
+     Understood("en", topic="risks")),
+    ("what are the risks", Guess(OFF_TOPIC, 0.95), Pick("risks", 0.5), LEARNED,
+     Understood("en", topic="risks")),
+    # ... but not with the separator only a little ahead: then the doubt is asked.
+    ("what are the risks", Guess("recovery", 0.95), Pick("risks", 0.2), LEARNED,
+     Understood("en", choices=("risks", "recovery"))),
+    ("what are the risks", Guess(OFF_TOPIC, 0.95), Pick("risks", 0.2), LEARNED,
+     Understood("en", choices=("risks",))),
+    # A close call is no sure topic: the separator agreeing with its leader does not
+    # outvote a learner sure that no topic answers it (the menu, as without a separator).
+    ("benefits or risks", Guess(OFF_TOPIC, 0.95), Pick("benefits", 0.5), LEARNED,
+     Understood("")),
 ])
 def test_two_learned_opinions_that_agree_answer_what_the_phrases_leave_open(
         request_text, guess, pick, learned, decision):

@@ -41,6 +41,8 @@ agree, the learner sure (``AGREE``) and the separator well ahead of its next top
 the menu, if they agree no topic answers it), unless an off-topic phrase vetoes; otherwise the
 separator only asks: a sure topic it disagrees with becomes "did you mean" both (again,
 unless that topic has no examples), and its topic is offered first in a close call.
+Where it agrees with a sure topic of the phrases, well ahead (``OUTVOTE``), the counting
+learner's doubt alone no longer makes that topic a question: two readers outvote one.
 
 A language with few examples (``EXAMPLES_PER_TOPIC``) has no learned opinion. A request
 that is one of the examples (read alike: case, accents, punctuation and text-speak
@@ -90,6 +92,10 @@ APART = 0.1
 # in a sentence ("go back please") are heard before understanding (``engine.call``).
 AGREE_UNNAMED = 0.99
 APART_UNNAMED = 0.2
+# A topic the phrases are sure of, with the separator this far ahead for it too, is
+# answered whatever the counting learner alone says: two readers of three agree. On every
+# set left out in turn (23,000 requests) this answered 69 more right and 5 more wrong.
+OUTVOTE = 0.3
 EXAMPLES_PER_TOPIC = 10  # the least examples, on average per topic, to learn from
 
 
@@ -234,6 +240,8 @@ def decide(ranking: Ranking[str], language: str, guess: Guess[str] | None = None
             named and pick.margin >= APART and guess.probability >= AGREE
             or pick.margin >= APART_UNNAMED and guess.probability >= AGREE_UNNAMED):
         return Understood("") if pick.key == OFF_TOPIC else Understood(language, topic=pick.key)
+    if found.topic and found.topic == pick.key and pick.margin >= OUTVOTE:
+        return found  # the phrases and the separator outvote the counting learner's doubt
     decided = _second_opinion(found, ranking, language, guess, learned)
     nearest = pick.key if pick.key != OFF_TOPIC else ""
     if decided.topic and decided.topic != pick.key and decided.topic in learned:
