@@ -315,6 +315,8 @@ def test_responses_are_twiml_documents(client, signer):
     ("go back please", "back"),
     ("um could you go back", "back"),
     ("can you say that again please", "again"),
+    ("sorry could you say that again", "again"),  # an apology is a small word too
+    ("excuse me go back", "back"),
     ("repeat the risks", "risks"),  # a command beside a word of its own: the topic
 ])
 def test_a_command_said_with_small_words_around_it_is_the_command(

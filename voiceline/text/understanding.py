@@ -92,7 +92,7 @@ _STOP = {
         anyone somebody someone stuff let lets see say said okay alright right now
         son daughter husband wife mom mother dad father brother sister friend neighbor
         uncle aunt grandson granddaughter asked asking wants wondering wonders says told
-        find curious maam sir honey dear""",
+        find curious maam sir honey dear sorry excuse""",
     "es": """a al algo alguien algun alguna alguno como con cual cuales cuando de del donde
         e el ella ellas ellos en entonces es esa ese eso esta estan estas este esto estos
         estoy fue ha han hay la las le les lo los me mas mi mis mucho muy nada ni no nos o
@@ -102,7 +102,7 @@ _STOP = {
         pregunta informacion bueno ok okay oye mire sabe sabes necesito puede podria nomas
         solo solamente mero hijo hija esposo esposa mama papa hermano hermana amigo amiga
         vecino vecina tio tia nieto nieta pregunte preguntar pidio averiguar dice dijo
-        quiere quieres quienes mija mijo""",
+        quiere quieres quienes mija mijo perdon perdone disculpa disculpeme""",
 }
 # Text-speak and speech spellings, spelled out before anything else.
 _SPELLED = {
