@@ -39,7 +39,8 @@ LEFT_OUT = ("calib5", "calib6", "calib7", "calib8", "calib9", "calib10", "calib1
             "calib34", "calib35", "calib36", "calib37", "calib38", "calib39",
             "calib40", "calib41", "calib42", "calib43", "calib44",
             "calib46", "calib47", "calib48", "calib49", "calib50", "calib51",
-            "holdout3", "holdout4", "holdout6", "holdout7", "holdout8")
+            "holdout3", "holdout4", "holdout6", "holdout7", "holdout8", "holdout9",
+            "holdout10")
 
 
 def without(catalog: Catalog, lang: str, requests: set[str] | None, tag: str) -> Catalog:
