@@ -38,7 +38,8 @@ LEFT_OUT = ("calib5", "calib6", "calib7", "calib8", "calib9", "calib10", "calib1
             "calib26", "calib27", "calib28", "calib29", "calib30", "calib31", "calib32", "calib33",
             "calib34", "calib35", "calib36", "calib37", "calib38", "calib39",
             "calib40", "calib41", "calib42", "calib43", "calib44",
-            "calib46", "calib47", "calib48", "calib49", "calib50", "calib51",
+            "calib46", "calib47", "calib48", "calib49", "calib50", "calib51", "calib52",
+            "calib53",
             "holdout3", "holdout4", "holdout6", "holdout7", "holdout8", "holdout9",
             "holdout10")
 
