@@ -41,7 +41,7 @@ LEFT_OUT = ("calib5", "calib6", "calib7", "calib8", "calib9", "calib10", "calib1
             "calib46", "calib47", "calib48", "calib49", "calib50", "calib51", "calib52",
             "calib53",
             "holdout3", "holdout4", "holdout6", "holdout7", "holdout8", "holdout9",
-            "holdout10")
+            "holdout10", "holdout11", "holdout12")
 
 
 def without(catalog: Catalog, lang: str, requests: set[str] | None, tag: str) -> Catalog:
