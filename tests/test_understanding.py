@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from voiceline.engine.understand import Understood, decide, understand
-from voiceline.text.understanding import build_index, spoken_key
+from voiceline.text.understanding import build_index, spoken_key, words_of
 
 # A small concept set of its own: the engine is not tied to the topics.
 CONCEPTS = {
@@ -256,6 +256,46 @@ def test_a_phrase_holds_whichever_small_word_points_at_the_thing(request_text):
                         "en", ignore=["stem cell", "thing", "treatment"])
     ranking = index.rank(request_text)
     assert ranking.best is not None and ranking.best.key == "how"
+
+
+@pytest.mark.parametrize("request_text,lang,best", [
+    ("can i use my h s a card", "en", "savings"),  # a speech transcript spells it out
+    ("Is it F.D.A. approved?", "en", "approval"),  # punctuation between the letters
+    ("does the v a pay", "en", "veterans"),
+    ("puedo pagar con la tarjeta hache ese a", "es", "savings"),  # letter names
+    ("la cuenta de efe ese a", "es", "savings"),  # "de" stays a word before the letters
+    ("tengo el i eme ese ese", "es", "veterans"),
+])
+def test_letters_said_one_by_one_are_the_word_they_spell(request_text, lang, best):
+    concepts = {"savings": ["hsa", "fsa"], "approval": ["fda"],
+                "veterans": ["va", "imss"]}
+    ranking = build_index(concepts, lang).rank(request_text)
+    assert ranking.best is not None and ranking.best.key == best
+
+
+@pytest.mark.parametrize("request_text,lang,words", [
+    ("r u ok", "en", ["are", "you", "ok"]),  # text-speak letters spell nothing together
+    ("is it a p t thing", "en", ["is", "it", "a", "pt", "thing"]),  # "a" stays a word
+    ("q es de a", "es", ["que", "es", "de", "a"]),
+    ("ese a mi me duele", "es", ["ese", "a", "mi", "me", "duele"]),  # not "s a"
+])
+def test_only_letters_that_are_no_words_are_joined(request_text, lang, words):
+    assert words_of(request_text, lang) == words
+
+
+@pytest.mark.parametrize("request_text,lang,best", [
+    ("does teh shot hurt", "en", "pain"),  # a typo of a small word keeps the phrase
+    ("wud teh shot hurt", "en", "pain"),
+    ("cuanto sta", "es", "price"),
+    ("kmo funciona", "es", "how"),
+])
+def test_text_speak_for_small_words_keeps_a_phrase_whole(request_text, lang, best):
+    # Without the small word read right, the shorter phrase of another concept wins.
+    concepts = {"pain": ["does the shot hurt", "would the shot hurt"], "price": ["cuanto esta"],
+                "how": ["como funciona"], "works": ["funciona", "shot hurt"],
+                "many": ["cuanto"]}
+    ranking = build_index(concepts, lang).rank(request_text)
+    assert ranking.best is not None and ranking.best.key == best
 
 
 def test_a_long_spoken_request_is_read_as_a_story_that_asks_at_the_end():

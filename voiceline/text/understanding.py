@@ -14,7 +14,9 @@ takes well under a millisecond.
 
 How a request is read, per language:
 
-- normalised (lowercase, no accents or punctuation), text-speak spelled out ("wat r u"),
+- normalised (lowercase, no accents or punctuation), letters said one by one joined
+  into the word they spell ("h s a", "F.D.A.", "hache ese a"), text-speak spelled out
+  ("wat r u", "teh", "kmo"),
   fillers ("um", "uh", "eh") and spoken numbers ("two" -> "2") handled; words that only
   colour a sentence dropped ("actually", "really") and "the", "this", "that" read as "it",
   in phrases and requests alike ("how does the treatment actually work");
@@ -113,11 +115,23 @@ _SPELLED = {
            "gonna": "going", "ins": "insurance", "meds": "medicine", "appt": "appointment",
            "n": "and", "k": "ok", "any1": "anyone", "sum1": "someone", "hw": "how",
            "whats": "what is", "wats": "what is", "hows": "how is", "whos": "who is",
-           "cel": "cell", "cels": "cells", "sel": "cell", "sell": "cell"},
+           "cel": "cell", "cels": "cells", "sel": "cell", "sell": "cell",
+           "teh": "the", "tha": "the", "hte": "the", "cn": "can", "shud": "should",
+           "shld": "should", "wud": "would", "wld": "would", "cud": "could", "cld": "could",
+           "coz": "because", "cos": "because", "bcuz": "because", "becuz": "because",
+           "wen": "when", "wut": "what", "wot": "what", "dat": "that", "dis": "this",
+           "dey": "they", "thru": "through", "bout": "about", "prolly": "probably",
+           "kno": "know", "nd": "and"},
     "es": {"q": "que", "k": "que", "ke": "que", "xq": "porque", "pq": "porque", "d": "de",
            "x": "por", "xfa": "favor", "p": "para", "pa": "para", "tb": "tambien",
            "tmb": "tambien", "komo": "como", "kien": "quien", "kuanto": "cuanto",
-           "dr": "doctor", "dra": "doctora", "aseguranza": "seguro", "aseguransa": "seguro"},
+           "dr": "doctor", "dra": "doctora", "aseguranza": "seguro", "aseguransa": "seguro",
+           "sta": "esta", "toy": "estoy", "aki": "aqui", "kiero": "quiero",
+           "kisiera": "quisiera", "xk": "porque", "porq": "porque", "pork": "porque",
+           "porfa": "por favor", "dnd": "donde", "cdo": "cuando", "kmo": "como", "cmo": "como",
+           "kual": "cual", "tons": "entonces", "bn": "bien", "muxo": "mucho", "mxo": "mucho",
+           "vdd": "verdad", "ps": "pues", "ola": "hola", "xa": "para", "grax": "gracias",
+           "mui": "muy", "ase": "hace", "aser": "hacer", "asen": "hacen"},
 }
 _NUMBERS = {
     "en": {"zero": "0", "oh": "0", "one": "1", "won": "1", "two": "2", "too": "2", "to": "2",
@@ -134,6 +148,18 @@ _DROPPED = {"en": frozenset({"actually", "even", "exactly", "basically", "really
 # whichever a caller says: "how does the work" (after "stem cell treatment" is left out),
 # "how does this work" and "how does it work" are one phrase.
 _SAME = {"en": {"the": "it", "this": "it", "that": "it"}}
+# Letters as they are said, where a name is no single letter: "hache ese a" is "hsa".
+_LETTER_NAMES = {"es": {"be": "b", "ce": "c", "de": "d", "efe": "f", "ge": "g", "hache": "h",
+                        "jota": "j", "ka": "k", "ele": "l", "eme": "m", "ene": "n", "pe": "p",
+                        "cu": "q", "erre": "r", "ese": "s", "te": "t", "uve": "v", "ve": "v",
+                        "equis": "x", "ye": "y", "zeta": "z"}}
+# Letters and letter names that are words or text-speak too: a run of these alone spells
+# nothing ("r u", "de a"), and they stay words before a run ("my h s a", "de efe ese a")
+# and, but for the letters that end many a name ("hsa", "mri", "imss"), after it.
+_LETTER_WORDS = {"en": frozenset("aiurywnk"),
+                 "es": frozenset({"a", "e", "o", "u", "y", "q", "k", "d", "x", "p", "de",
+                                  "te", "ve", "ye", "ese"})}
+_LETTER_ENDS = {"en": frozenset("ai"), "es": frozenset({"a", "ese"})}
 _KEY_WORDS = {"en": {"press", "number", "option", "choice", "key", "the", "i", "want", "pick"},
               "es": {"oprimo", "oprima", "numero", "opcion", "la", "el", "quiero", "marco",
                      "tecla"}}
@@ -209,11 +235,44 @@ def words_of(text: str, language: str) -> list[str]:
     out: list[str] = []
     money = " dolares " if language == "es" else " dollars "
     dropped, same = _DROPPED.get(language, frozenset()), _SAME.get(language, {})
-    for word in normalise(text.replace("$", money)).split():
+    for word in _letters_joined(normalise(text.replace("$", money)).split(), language):
         if word in spelled:  # text-speak may stand for several words: "idk"
             out.extend(same.get(w, w) for w in spelled[word].split() if w not in dropped)
         elif word not in dropped:
             out.append(same.get(word, word))
+    return out
+
+
+def _letters_joined(words: list[str], language: str) -> list[str]:
+    """Letters said or typed one by one joined into the word they spell: "h s a",
+    "F.D.A." (punctuation is gone by now), "hache ese a" -> "hsa", "fda". A run must
+    hold a letter that is no word of the language nor text-speak ("r u" stays "are
+    you"), and such words at its edges stay words: "my h s a", "de efe ese a"."""
+    names = _LETTER_NAMES.get(language, {})
+    if not any(len(w) == 1 or w in names for w in words):
+        return words
+    as_word = _LETTER_WORDS.get(language, frozenset())
+    ends = _LETTER_ENDS.get(language, frozenset())
+    out: list[str] = []
+    i = 0
+    while i < len(words):
+        end = i
+        while end < len(words) and (len(words[end]) == 1 and words[end].isalpha()
+                                    or words[end] in names):
+            end += 1
+        start, stop = i, end
+        while start < stop and words[start] in as_word:
+            start += 1
+        while stop > start and words[stop - 1] in as_word and words[stop - 1] not in ends:
+            stop -= 1
+        if stop - start >= 2:
+            out.extend(words[i:start])
+            out.append("".join(names.get(w, w) for w in words[start:stop]))
+            out.extend(words[stop:end])
+            i = end
+        else:
+            out.extend(words[i:max(end, i + 1)])
+            i = max(end, i + 1)
     return out
 
 
