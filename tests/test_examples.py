@@ -347,6 +347,43 @@ def test_a_wrong_sure_guess_is_corrected_and_nothing_is_guessed_from_examples_al
     assert not understand(after, "zzqx blorp", "en").anything
 
 
+def test_while_learning_runs_elsewhere_a_request_is_answered_by_the_words_at_once(
+        prompts, monkeypatch):
+    """After a start or a prompt edit, learning takes seconds; a caller meanwhile is
+    answered at once, as a line without learning answers, never left waiting."""
+    import threading
+
+    (prompts / "en" / "examples.toml").write_text(EXAMPLES, encoding="utf-8")
+    monkeypatch.setattr(understanding, "EXAMPLES_PER_TOPIC", 0)
+    catalog, _ = read_checked(prompts)
+    assert catalog is not None
+    monkeypatch.setattr(understanding, "_readers", [])  # the check's own build forgotten
+    monkeypatch.setattr(understanding, "_unlearned", [])
+    learning, release = threading.Event(), threading.Event()
+    real_learning = understanding._learned
+
+    def slow_learning(reader, lang):
+        learning.set()
+        release.wait(10)  # held up until the requests below are answered (or 10 s)
+        return real_learning(reader, lang)
+
+    monkeypatch.setattr(understanding, "_learned", slow_learning)
+    builder = threading.Thread(target=understanding.prepare, args=(catalog,))
+    builder.start()
+    try:
+        assert learning.wait(10)
+        # The words alone, as before any example was filed, and a filed request as filed.
+        assert understand(catalog, "whats the catch then", "en") == \
+            Understood("en", topic="what_it_is")
+        assert understand(catalog, "whats the catch", "en") == Understood("en", topic="risks")
+        assert not release.is_set()
+    finally:
+        release.set()
+        builder.join(20)
+    assert understand(catalog, "whats the catch then", "en") == Understood("en", topic="risks")
+    assert understanding._unlearned == []
+
+
 def test_a_few_examples_answer_themselves_and_nothing_else(prompts):
     """With fewer than about ten examples per topic the learner would only echo the
     topics' own words, confidently: there is no second opinion. The requests filed are

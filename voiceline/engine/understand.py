@@ -47,10 +47,17 @@ learner's doubt alone no longer makes that topic a question: two readers outvote
 A language with few examples (``EXAMPLES_PER_TOPIC``) has no learned opinion. A request
 that is one of the examples (read alike: case, accents, punctuation and text-speak
 aside) gets the topic it is filed under, as the operator said, or the menu under "none".
+
+Learning takes seconds (12 s for the shipped examples on a slow machine), the phrases
+and the filed examples about one. While a served line learns in the background, after
+a start or a prompt edit, requests are understood without the learned opinions instead
+of waiting: a caller hears an answer, a "did you mean" or the menu at once, never the
+silence a webhook times out on.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -130,19 +137,29 @@ class _Reader:
 
 
 _lock = threading.Lock()
+_published = threading.Condition(_lock)  # notified whenever readers are published
 _building = threading.Lock()  # one build at a time: a second asker waits for the first's
-_readers: list[tuple[Catalog, dict[str, _Reader]]] = []  # the last few catalogs
+_readers: list[tuple[Catalog, dict[str, _Reader]]] = []  # the last few catalogs, learned
+# Catalogs whose learning is under way: their phrases and filed examples, ready within
+# about a second of the build's start, while learning takes seconds more.
+_unlearned: list[tuple[Catalog, dict[str, _Reader]]] = []
 
 
-def _known_readers(catalog: Catalog) -> dict[str, _Reader] | None:
-    for known, readers in _readers:
+def _known(built: list[tuple[Catalog, dict[str, _Reader]]],
+           catalog: Catalog) -> dict[str, _Reader] | None:
+    for known, readers in built:
         if known.same_words(catalog):
             return readers
     return None
 
 
+def _known_readers(catalog: Catalog) -> dict[str, _Reader] | None:
+    return _known(_readers, catalog)
+
+
 def _readers_of(catalog: Catalog) -> dict[str, _Reader]:
-    """The catalog's readers, one per language, built the first time they are needed."""
+    """The catalog's readers, one per language, learned, built the first time they are
+    needed (the asker waits for the build)."""
     found = _known_readers(catalog)
     if found is not None:
         return found
@@ -150,18 +167,45 @@ def _readers_of(catalog: Catalog) -> dict[str, _Reader]:
         found = _known_readers(catalog)  # built by another thread meanwhile
         if found is not None:
             return found
-        built = {code: _reader_of(lang, _phrases_besides(catalog, code))
+        unlearned = {code: _reader_of(lang, _phrases_besides(catalog, code))
+                     for code, lang in catalog.languages.items()}
+        with _published:
+            _unlearned.insert(0, (catalog, unlearned))
+            _published.notify_all()
+        built = {code: _learned(unlearned[code], lang)
                  for code, lang in catalog.languages.items()}
-        with _lock:
+        with _published:
             _readers.insert(0, (catalog, built))
             del _readers[4:]
+            _unlearned[:] = [u for u in _unlearned if u[0] is not catalog]
+            _published.notify_all()
     return built
 
 
+def _serving_readers(catalog: Catalog) -> dict[str, _Reader]:
+    """The readers a request is understood with: the learned ones or, while another
+    thread learns them (after a start or a prompt edit), the phrases and filed examples
+    already built. A caller is never left in silence for the seconds learning takes;
+    those first requests are understood as a line without examples understands them.
+    With no build under way elsewhere (a script, a test, ``voiceline check``), the asker
+    builds and waits, so every request is understood alike."""
+    while True:
+        with _published:
+            found = _known(_readers, catalog)
+            if found is None:
+                found = _known(_unlearned, catalog)
+            if found is not None:
+                return found
+            if _building.locked():  # another thread's build: its first part is near
+                _published.wait(timeout=0.25)
+                continue
+        return _readers_of(catalog)
+
+
 def prepare(catalog: Catalog) -> None:
-    """Build the catalog's readers now (seconds, for the learned opinions), so that the
-    first request that needs them finds them built. A request that comes first waits for
-    the build and is understood the same way."""
+    """Build the catalog's readers now (seconds, for the learned opinions). Requests that
+    come meanwhile are understood by the phrases and the filed examples, built first
+    (``_serving_readers``)."""
     _readers_of(catalog)
 
 
@@ -174,26 +218,42 @@ def _phrases_besides(catalog: Catalog, code: str) -> list[str]:
 
 
 def _reader_of(lang: Language, foreign: Sequence[str] = ()) -> _Reader:
+    """The language's phrase index and filed examples: everything but the learning."""
+    index = build_index(_concepts(lang), lang.code, ignore=lang.subject_words,
+                        context={topic.id: f"{topic.spoken} {topic.text}"
+                                 for topic in lang.topics.values()},
+                        whole=(OFF_TOPIC,), foreign=foreign)
+    examples = _examples(lang)
+    taught = Filed((_as_read(request, lang.code), key) for request, key in examples)
+    return _Reader(index, None, None, frozenset(key for _, key in examples), taught)
+
+
+def _learned(reader: _Reader, lang: Language) -> _Reader:
+    """``reader`` with the opinions learned from the language's examples, if enough."""
+    examples = _examples(lang)
+    if len(examples) < EXAMPLES_PER_TOPIC * len(lang.topics):
+        return reader
+    # The topics' own phrases are examples too, so a topic with none of its own is
+    # still known; with few examples the learner only repeats the phrases,
+    # confidently, and is no second opinion at all.
+    labelled = [(p, key) for key, phrases in _concepts(lang).items() for p in phrases]
+    # Read once for both, as numbers of their features (``text.vocabulary``).
+    read = read_labelled(reader.index, labelled + examples)
+    return dataclasses.replace(reader, learner=Learner(reader.index, read),
+                               separator=Separator(reader.index, read))
+
+
+def _concepts(lang: Language) -> dict[str, tuple[str, ...]]:
     concepts: dict[str, tuple[str, ...]] = {
         topic.id: (topic.label, *topic.words) for topic in lang.topics.values()}
     concepts[OFF_TOPIC] = lang.off_topic
-    context = {topic.id: f"{topic.spoken} {topic.text}" for topic in lang.topics.values()}
-    index = build_index(concepts, lang.code, ignore=lang.subject_words, context=context,
-                        whole=(OFF_TOPIC,), foreign=foreign)
-    examples = [(request, OFF_TOPIC if key == NO_TOPIC else key)
-                for key, requests in lang.examples.items() for request in requests
-                if key == NO_TOPIC or key in lang.topics]
-    learner = separator = None
-    if len(examples) >= EXAMPLES_PER_TOPIC * len(lang.topics):
-        # The topics' own phrases are examples too, so a topic with none of its own is
-        # still known; with few examples the learner only repeats the phrases,
-        # confidently, and is no second opinion at all.
-        labelled = [(p, key) for key, phrases in concepts.items() for p in phrases]
-        # Read once for both, as numbers of their features (``text.vocabulary``).
-        read = read_labelled(index, labelled + examples)
-        learner, separator = Learner(index, read), Separator(index, read)
-    taught = Filed((_as_read(request, lang.code), key) for request, key in examples)
-    return _Reader(index, learner, separator, frozenset(key for _, key in examples), taught)
+    return concepts
+
+
+def _examples(lang: Language) -> list[tuple[str, str]]:
+    return [(request, OFF_TOPIC if key == NO_TOPIC else key)
+            for key, requests in lang.examples.items() for request in requests
+            if key == NO_TOPIC or key in lang.topics]
 
 
 def _as_read(request: str, language: str) -> str:
@@ -208,7 +268,7 @@ def indexes_of(catalog: Catalog) -> dict[str, Index[str]]:
 def rank(catalog: Catalog, request: str, lang_code: str) -> tuple[str, Ranking[str]]:
     """The request ranked in the language that understood it best (``lang_code`` first,
     so a request both languages read alike stays in the caller's language)."""
-    readers = _readers_of(catalog)
+    readers = _serving_readers(catalog)
     order = [readers[lang_code].index] if lang_code in readers else []
     order += [reader.index for code, reader in readers.items() if code != lang_code]
     return best_of(order, request)
@@ -216,7 +276,7 @@ def rank(catalog: Catalog, request: str, lang_code: str) -> tuple[str, Ranking[s
 
 def understand(catalog: Catalog, request: str, lang_code: str) -> Understood:
     language, ranking = rank(catalog, request, lang_code)
-    reader = _readers_of(catalog).get(language)
+    reader = _serving_readers(catalog).get(language)
     if reader is None:
         return decide(ranking, language)
     taught = reader.taught.get(_as_read(request, language))

@@ -42,6 +42,7 @@ from types import SimpleNamespace
 from flask import Flask
 
 from ..engine.call import KEYPAD
+from ..engine.understand import prepare
 from ..storage.store import MemoryStore, number_key
 from ..web.services import Limits, services_of
 from . import (
@@ -136,7 +137,17 @@ class Line:
         if self.call is not None:
             self.call.ended = True
 
+    def _learned(self) -> None:
+        """Look at the prompt files now and learn from them before an input goes in: a
+        simulation hears the line as it answers once learning is done (a served line
+        answers by the words alone for the seconds learning takes), whatever the timing."""
+        holder = services_of(self.app).catalogs
+        holder.refresh()
+        if holder.catalog is not None:
+            prepare(holder.catalog)
+
     def dial(self) -> list[str]:
+        self._learned()
         self.calls += 1
         self.call = SimulatedCall(self.transport, self.signer, call_sid=f"CA{self.calls:032d}")
         return self._said(self.call.start())
@@ -146,11 +157,13 @@ class Line:
         call = self.call
         if call is None or call.ended:
             raise SimulationError("no call is in progress")
+        self._learned()
         heard = (call.press(words) if action == "press" else call.say(words)
                  if action == "say" else call.silence())
         return self._said(heard)
 
     def text(self, body: str) -> str | None:
+        self._learned()
         return self.texter.send(body)
 
     def choose_language(self, code: str) -> list[str]:

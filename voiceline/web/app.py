@@ -96,9 +96,9 @@ def create_app(test_config: dict[str, Any] | None = None, *, store: Store | None
 
 def _load_and_prepare(root: Path) -> Catalog:
     """The prompt files loaded for serving, and their readers built beside the line's
-    answers: a worker answers /healthz, keys and menus at once, and the first request
-    to be understood waits only for what is left of the build (seconds: the learned
-    opinions), never for a second one."""
+    answers: a worker answers /healthz, keys and menus at once, and requests that come
+    while it learns from the examples (seconds) are understood by the words and the
+    filed examples, built within about a second (``engine.understand``)."""
     catalog = load_for_serving(root)
     threading.Thread(target=_prepare_and_give_back, args=(catalog,), name="voiceline-readers",
                      daemon=True).start()
