@@ -20,6 +20,6 @@ TUNING = ("dev", "calib", "calib2", "calib3", "calib4", "calib5", "calib6", "cal
           # since stop 23; holdout13, holdout14 since stop 24): tuning sets since
           "holdout3", "holdout4", "holdout6", "holdout7", "holdout8", "holdout9",
           "holdout10", "holdout11", "holdout12", "holdout13", "holdout14")
-HOLDOUTS = ("holdout", "holdout2", "holdout5", "holdout15",
-            "holdout16")  # only counted, never listed
+HOLDOUTS = ("holdout", "holdout2", "holdout5", "holdout15", "holdout16", "holdout17",
+            "holdout18")  # only counted, never listed
 SETS = TUNING + HOLDOUTS
