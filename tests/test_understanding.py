@@ -278,6 +278,9 @@ def test_letters_said_one_by_one_are_the_word_they_spell(request_text, lang, bes
     ("is it a p t thing", "en", ["is", "it", "a", "pt", "thing"]),  # "a" stays a word
     ("q es de a", "es", ["que", "es", "de", "a"]),
     ("ese a mi me duele", "es", ["ese", "a", "mi", "me", "duele"]),  # not "s a"
+    ("what's a shot like", "en", ["what", "s", "a", "shot", "like"]),  # a contraction's end
+    ("I can't, I can't breathe", "en", ["i", "can", "t", "i", "can", "t", "breathe"]),
+    ("it's H.S.A. eligible", "en", ["it", "s", "hsa", "eligible"]),
 ])
 def test_only_letters_that_are_no_words_are_joined(request_text, lang, words):
     assert words_of(request_text, lang) == words

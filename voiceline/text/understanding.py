@@ -235,7 +235,7 @@ def words_of(text: str, language: str) -> list[str]:
     out: list[str] = []
     money = " dolares " if language == "es" else " dollars "
     dropped, same = _DROPPED.get(language, frozenset()), _SAME.get(language, {})
-    for word in _letters_joined(normalise(text.replace("$", money)).split(), language):
+    for word in _letters_joined(*_contracted(text.replace("$", money)), language):
         if word in spelled:  # text-speak may stand for several words: "idk"
             out.extend(same.get(w, w) for w in spelled[word].split() if w not in dropped)
         elif word not in dropped:
@@ -243,11 +243,28 @@ def words_of(text: str, language: str) -> list[str]:
     return out
 
 
-def _letters_joined(words: list[str], language: str) -> list[str]:
+def _contracted(text: str) -> tuple[list[str], frozenset[int]]:
+    """The text's normalised words, and where a word is the end of a contraction: the
+    "s" of "what's" and the "t" of "can't" are no letters spelled out."""
+    if "'" not in text and "\u2019" not in text:
+        return normalise(text).split(), frozenset()
+    words: list[str] = []
+    ends: set[int] = set()
+    for chunk in text.split():
+        pieces = normalise(chunk).split()
+        if len(pieces) > 1 and ("'" in chunk or "\u2019" in chunk):
+            ends.update(range(len(words) + 1, len(words) + len(pieces)))
+        words.extend(pieces)
+    return words, frozenset(ends)
+
+
+def _letters_joined(words: list[str], contractions: frozenset[int],
+                    language: str) -> list[str]:
     """Letters said or typed one by one joined into the word they spell: "h s a",
     "F.D.A." (punctuation is gone by now), "hache ese a" -> "hsa", "fda". A run must
     hold a letter that is no word of the language nor text-speak ("r u" stays "are
-    you"), and such words at its edges stay words: "my h s a", "de efe ese a"."""
+    you"), and such words at its edges stay words: "my h s a", "de efe ese a"; the end
+    of a contraction is no letter ("what's a": ``contractions``)."""
     names = _LETTER_NAMES.get(language, {})
     if not any(len(w) == 1 or w in names for w in words):
         return words
@@ -257,8 +274,8 @@ def _letters_joined(words: list[str], language: str) -> list[str]:
     i = 0
     while i < len(words):
         end = i
-        while end < len(words) and (len(words[end]) == 1 and words[end].isalpha()
-                                    or words[end] in names):
+        while end < len(words) and end not in contractions and (
+                len(words[end]) == 1 and words[end].isalpha() or words[end] in names):
             end += 1
         start, stop = i, end
         while start < stop and words[start] in as_word:
