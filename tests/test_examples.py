@@ -384,6 +384,31 @@ def test_while_learning_runs_elsewhere_a_request_is_answered_by_the_words_at_onc
     assert understanding._unlearned == []
 
 
+def test_a_failed_learning_is_tried_again_not_left_serving_the_words_alone(
+        prompts, monkeypatch):
+    (prompts / "en" / "examples.toml").write_text(EXAMPLES, encoding="utf-8")
+    monkeypatch.setattr(understanding, "EXAMPLES_PER_TOPIC", 0)
+    catalog, _ = read_checked(prompts)
+    assert catalog is not None
+    monkeypatch.setattr(understanding, "_readers", [])
+    monkeypatch.setattr(understanding, "_unlearned", [])
+    real_learning = understanding._learned
+    failures = []
+
+    def failing_once(reader, lang):
+        if not failures:
+            failures.append(lang.code)
+            raise MemoryError("learning failed")
+        return real_learning(reader, lang)
+
+    monkeypatch.setattr(understanding, "_learned", failing_once)
+    with pytest.raises(MemoryError):
+        understanding.prepare(catalog)
+    assert understanding._unlearned == []
+    # The next request learns again, and is understood with what was learned.
+    assert understand(catalog, "whats the catch then", "en") == Understood("en", topic="risks")
+
+
 def test_a_few_examples_answer_themselves_and_nothing_else(prompts):
     """With fewer than about ten examples per topic the learner would only echo the
     topics' own words, confidently: there is no second opinion. The requests filed are

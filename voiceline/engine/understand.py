@@ -172,13 +172,18 @@ def _readers_of(catalog: Catalog) -> dict[str, _Reader]:
         with _published:
             _unlearned.insert(0, (catalog, unlearned))
             _published.notify_all()
-        built = {code: _learned(unlearned[code], lang)
-                 for code, lang in catalog.languages.items()}
-        with _published:
-            _readers.insert(0, (catalog, built))
-            del _readers[4:]
-            _unlearned[:] = [u for u in _unlearned if u[0] is not catalog]
-            _published.notify_all()
+        try:
+            built = {code: _learned(unlearned[code], lang)
+                     for code, lang in catalog.languages.items()}
+            with _published:
+                _readers.insert(0, (catalog, built))
+                del _readers[4:]
+        finally:
+            # Learned or failed, the stand-in goes: a failed build is tried again by the
+            # next request, never left serving the words alone for good.
+            with _published:
+                _unlearned[:] = [u for u in _unlearned if u[0] is not catalog]
+                _published.notify_all()
     return built
 
 
@@ -186,9 +191,12 @@ def _serving_readers(catalog: Catalog) -> dict[str, _Reader]:
     """The readers a request is understood with: the learned ones or, while another
     thread learns them (after a start or a prompt edit), the phrases and filed examples
     already built. A caller is never left in silence for the seconds learning takes;
-    those first requests are understood as a line without examples understands them.
+    those first requests are understood without the learned opinions.
     With no build under way elsewhere (a script, a test, ``voiceline check``), the asker
     builds and waits, so every request is understood alike."""
+    found = _known(_readers, catalog)  # the usual case, read without the lock
+    if found is not None:
+        return found
     while True:
         with _published:
             found = _known(_readers, catalog)
@@ -268,15 +276,20 @@ def indexes_of(catalog: Catalog) -> dict[str, Index[str]]:
 def rank(catalog: Catalog, request: str, lang_code: str) -> tuple[str, Ranking[str]]:
     """The request ranked in the language that understood it best (``lang_code`` first,
     so a request both languages read alike stays in the caller's language)."""
-    readers = _serving_readers(catalog)
+    return _ranked(_serving_readers(catalog), request, lang_code)
+
+
+def _ranked(readers: dict[str, _Reader], request: str,
+            lang_code: str) -> tuple[str, Ranking[str]]:
     order = [readers[lang_code].index] if lang_code in readers else []
     order += [reader.index for code, reader in readers.items() if code != lang_code]
     return best_of(order, request)
 
 
 def understand(catalog: Catalog, request: str, lang_code: str) -> Understood:
-    language, ranking = rank(catalog, request, lang_code)
-    reader = _serving_readers(catalog).get(language)
+    readers = _serving_readers(catalog)  # once: a build may publish between two looks
+    language, ranking = _ranked(readers, request, lang_code)
+    reader = readers.get(language)
     if reader is None:
         return decide(ranking, language)
     taught = reader.taught.get(_as_read(request, language))

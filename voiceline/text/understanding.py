@@ -156,9 +156,11 @@ _LETTER_NAMES = {"es": {"be": "b", "ce": "c", "de": "d", "efe": "f", "ge": "g", 
 # Letters and letter names that are words or text-speak too: a run of these alone spells
 # nothing ("r u", "de a"), and they stay words before a run ("my h s a", "de efe ese a")
 # and, but for the letters that end many a name ("hsa", "mri", "imss"), after it.
-_LETTER_WORDS = {"en": frozenset("aiurywnk"),
-                 "es": frozenset({"a", "e", "o", "u", "y", "q", "k", "d", "x", "p", "de",
-                                  "te", "ve", "ye", "ese"})}
+_LETTER_WORDS = {language: frozenset(w for w in spelled if len(w) == 1 and w.isalpha()) | words
+                 for language, spelled, words in (
+                     ("en", _SPELLED["en"], {"a", "i"}),
+                     ("es", _SPELLED["es"], {"a", "e", "o", "u", "y", "de", "te", "ve", "ye",
+                                             "ese"}))}
 _LETTER_ENDS = {"en": frozenset("ai"), "es": frozenset({"a", "ese"})}
 _KEY_WORDS = {"en": {"press", "number", "option", "choice", "key", "the", "i", "want", "pick"},
               "es": {"oprimo", "oprima", "numero", "opcion", "la", "el", "quiero", "marco",
