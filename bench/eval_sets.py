@@ -17,9 +17,10 @@ TUNING = ("dev", "calib", "calib2", "calib3", "calib4", "calib5", "calib6", "cal
           # counted once each as holdouts, then read to choose the learned opinions'
           # rules (holdout3, holdout4 since stop 18) or filed as examples (holdout6,
           # since stop 20; holdout7, holdout8 since stop 21; holdout9 to holdout12
-          # since stop 23; holdout13, holdout14 since stop 24): tuning sets since
+          # since stop 23; holdout13, holdout14 since stop 24; holdout15 to holdout18
+          # since stop 25): tuning sets since
           "holdout3", "holdout4", "holdout6", "holdout7", "holdout8", "holdout9",
-          "holdout10", "holdout11", "holdout12", "holdout13", "holdout14")
-HOLDOUTS = ("holdout", "holdout2", "holdout5", "holdout15", "holdout16", "holdout17",
-            "holdout18")  # only counted, never listed
+          "holdout10", "holdout11", "holdout12", "holdout13", "holdout14", "holdout15",
+          "holdout16", "holdout17", "holdout18")
+HOLDOUTS = ("holdout", "holdout2", "holdout5")  # only counted, never listed
 SETS = TUNING + HOLDOUTS
