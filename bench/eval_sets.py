@@ -13,7 +13,7 @@ TUNING = ("dev", "calib", "calib2", "calib3", "calib4", "calib5", "calib6", "cal
           "calib36", "calib37", "calib38", "calib39", "calib40", "calib41", "calib42",
           "calib43", "calib44", "calib46", "calib47", "calib48", "calib49", "calib50",
           "calib51", "calib52", "calib53", "calib54", "calib55",
-          "calib56",
+          "calib56", "calib57", "calib58",
           # counted once each as holdouts, then read to choose the learned opinions'
           # rules (holdout3, holdout4 since stop 18) or filed as examples (holdout6,
           # since stop 20; holdout7, holdout8 since stop 21; holdout9 to holdout12
