@@ -352,3 +352,56 @@ def test_the_heap_learning_freed_is_given_back_where_the_c_library_can(monkeypat
 
     monkeypatch.setattr(ctypes, "CDLL", NoTrim)
     assert web_app.give_back_freed_heap() is False
+
+
+def _with_other_subjects(tmp_path, subjects: str):
+    """The fixture prompts with ``other_subjects = [...]`` (TOML) in the English file."""
+    import shutil
+
+    from .conftest import FIXTURE_PROMPTS
+
+    folder = tmp_path / "prompts"
+    shutil.copytree(FIXTURE_PROMPTS, folder)
+    line = folder / "en" / "line.toml"
+    text = line.read_text(encoding="utf-8")
+    line.write_text(text.replace("off_topic = [", f"other_subjects = {subjects}\noff_topic = [",
+                                 1), encoding="utf-8")
+    return folder
+
+
+@pytest.mark.parametrize("request_text,decision", [
+    # Another procedure's recovery: asked, never stated as the line's own.
+    ("how long is recovery after lasik", Understood("en", choices=("recovery",))),
+    ("what are the side effects of wisdom teeth removal", Understood("en", choices=("risks",))),
+    # The line's own subject named too: its topic, as sure as ever.
+    ("recovery after the neck stem cell shot, i had lasik before",
+     Understood("en", topic="recovery")),
+    ("how long is recovery", Understood("en", topic="recovery")),
+])
+def test_a_request_about_another_subject_is_asked_not_answered(tmp_path, request_text,
+                                                               decision):
+    from voiceline.catalog import load_catalog
+
+    catalog = load_catalog(_with_other_subjects(tmp_path, '["lasik", "wisdom teeth"]'))
+    assert understand(catalog, request_text, "en") == decision
+
+
+def test_other_subjects_are_optional_and_a_bad_value_names_its_place(tmp_path):
+    from voiceline.checks import read_checked
+
+    catalog, findings = read_checked(_with_other_subjects(tmp_path, '"lasik"'))
+    errors = [f for f in findings if f.severity == "error"]
+    assert catalog is None or errors  # a text where a list belongs is an error...
+    assert any(f.where == "language.other_subjects" and "list" in f.message for f in errors)
+    catalog, findings = read_checked(_with_other_subjects(tmp_path / "empty", "[]"))
+    assert catalog is not None and not [f for f in findings if f.severity == "error"]
+
+
+def test_check_warns_of_an_other_subject_a_topic_talks_about(tmp_path):
+    from voiceline.checks import read_checked
+
+    catalog, findings = read_checked(_with_other_subjects(tmp_path, '["lasik", "recovery"]'))
+    assert catalog is not None  # a warning never stops the line
+    warned = [f for f in findings if f.where == "language.other_subjects"]
+    assert len(warned) == 1 and "'recovery'" in warned[0].message
+    assert warned[0].file.endswith("en/line.toml")

@@ -30,6 +30,7 @@ from .model import (
     LIST_KEYS,
     NO_TOPIC,
     NOT_REVIEWED,
+    OPTIONAL_LISTS,
     QUESTION_KEYS,
     RED_FLAG_KEYS,
     RED_FLAG_KINDS,
@@ -156,6 +157,7 @@ def _read_language(reader: PromptFiles, code: str, flow: Flow) -> Language | Non
         code=code, name=lang["name"], speech_tag=lang["speech_tag"], voice=lang["voice"],
         choose=lang["choose"], words=tuple(lang["words"]), greetings=tuple(lang["greetings"]),
         subject_words=tuple(lang["subject_words"]), off_topic=tuple(lang["off_topic"]),
+        other_subjects=tuple(lang["other_subjects"]),
         call=MappingProxyType({k: v for k, v in call.items() if k != "no_input"}),
         no_input=tuple(call["no_input"]), menus=MappingProxyType(dict(menus)),
         text=MappingProxyType(sections["text"]), topics=MappingProxyType(topics),
@@ -249,9 +251,12 @@ def _read_section(reader: PromptFiles, path: Path, data: dict[str, Any], section
                              "Let `voiceline review` write it.")
             values[key] = value.strip() if isinstance(value, str) else ""
             continue
+        if key in OPTIONAL_LISTS and value is None:
+            values[key] = []  # optional: a line may name no other subjects
+            continue
         if (list_kind, key) in LIST_KEYS:
-            ok = isinstance(value, list) and value and all(isinstance(v, str) and v.strip()
-                                                           for v in value)
+            ok = isinstance(value, list) and (bool(value) or key in OPTIONAL_LISTS) and all(
+                isinstance(v, str) and v.strip() for v in value)
             if not ok:
                 reader.error(path, where, f"'{key}' must be a list of texts in quotes.",
                              f'Write it like {key} = ["first", "second"].')

@@ -22,7 +22,7 @@ from .flowfile import Flow
 AUDIO_SUFFIXES = (".mp3", ".wav")
 
 LANGUAGE_KEYS = ("name", "speech_tag", "voice", "choose", "words", "greetings", "subject_words",
-                 "off_topic")
+                 "off_topic", "other_subjects")
 CALL_KEYS = (
     "welcome", "emergency", "offer", "option", "action", "universal", "menu_keys", "speak_hint",
     "help", "no_input", "invalid_key", "not_understood", "did_you_mean", "main_menu_intro",
@@ -45,9 +45,12 @@ RED_FLAG_KINDS = ("emergency", "urgent")
 RED_FLAG_KEYS = ("words", "spoken", "text")
 QUESTION_KEYS = ("general", "personal")
 LIST_KEYS = {("language", "words"), ("language", "greetings"), ("language", "subject_words"),
-             ("language", "off_topic"), ("call", "no_input"), ("topic", "words"),
+             ("language", "off_topic"), ("language", "other_subjects"), ("call", "no_input"),
+             ("topic", "words"),
              ("red_flag", "words"), ("questions", "general"), ("questions", "personal"),
              *(("commands", k) for k in COMMAND_KEYS)}
+# Lists a file may leave out, or leave empty.
+OPTIONAL_LISTS = frozenset({"other_subjects"})
 # The placeholders each text may use, a closed set: anything else in {braces} is an error.
 PLACEHOLDERS = {"call.option": ("label", "key"), "call.action": ("label", "key"),
                 "call.invalid_key": ("key",), "call.did_you_mean": ("label",),
@@ -125,6 +128,9 @@ class Language:
     subject_words: tuple[str, ...] = ()
     # Requests the line has no answer for ("appointment", "refill"): never a topic.
     off_topic: tuple[str, ...] = ()
+    # Health subjects other than the line's ("lasik", "wisdom teeth"): a request naming one,
+    # and none of the subject words, is never answered as sure (``engine.understand``).
+    other_subjects: tuple[str, ...] = ()
     audio: Mapping[str, Path] = field(default_factory=dict)
     red_flags: RedFlags = field(default_factory=lambda: RedFlags(MappingProxyType({})))
     # Requests people sent, by the topic id that answers them (or NO_TOPIC): the line

@@ -84,6 +84,7 @@ def content_findings(catalog: Catalog, *, understood: bool = True) -> Iterator[F
         yield from faithfulness_findings(catalog, lang)
         yield from review_findings(catalog, lang)
         yield from _red_flag_findings(catalog, lang)
+        yield from _other_subject_findings(catalog, lang)
         if understood:
             yield from _understood_findings(catalog, lang)
         yield from audio_findings(catalog, lang)
@@ -207,6 +208,23 @@ def _sms_findings(catalog: Catalog, lang: Language) -> Iterator[Finding]:
                           f"The {group.kind} text with the start of the topic list takes "
                           f"{gsm.segments(first_page)} SMS segments; it must fit in "
                           f"{MENU_SEGMENTS}.", "Shorten it (about 150 characters at most).")
+
+
+def _other_subject_findings(catalog: Catalog, lang: Language) -> Iterator[Finding]:
+    """An "other subject" the line's own topics talk about ("hip", where cells are taken
+    from) would keep those topics' questions from ever being answered as sure."""
+    line, _ = _files(catalog, lang)
+    own = {topic.id: f" {normalise(' '.join((topic.label, *topic.words)))} "
+                     f"{normalise(topic.spoken)} {normalise(topic.text)} "
+           for topic in lang.topics.values()}
+    for subject in lang.other_subjects:
+        words = f" {normalise(subject)} "
+        users = [topic_id for topic_id, text in own.items() if words.strip() and words in text]
+        if users:
+            yield Finding(line, None, "language.other_subjects", f"'{subject}' is listed as "
+                          f"another subject, but the topic {', '.join(users)} talks about it: "
+                          "questions naming it would never be answered as sure.",
+                          f"Take '{subject}' out of other_subjects.", severity="warning")
 
 
 def _understood_findings(catalog: Catalog, lang: Language) -> Iterator[Finding]:

@@ -44,6 +44,12 @@ unless that topic has no examples), and its topic is offered first in a close ca
 Where it agrees with a sure topic of the phrases, well ahead (``OUTVOTE``), the counting
 learner's doubt alone no longer makes that topic a question: two readers outvote one.
 
+A request naming a health subject other than the line's (the language's
+``other_subjects``: "lasik", "wisdom teeth") and none of its subject words is never
+answered as sure, whatever the readers agree: its topic is asked ("did you mean"). "How
+long is recovery after lasik" uses a topic's words, and the examples cannot know every
+other procedure; the line's answer about its own would be a wrong answer stated as sure.
+
 A language with few examples (``EXAMPLES_PER_TOPIC``) has no learned opinion. A request
 that is one of the examples (read alike: case, accents, punctuation and text-speak
 aside) gets the topic it is filed under, as the operator said, or the menu under "none".
@@ -104,6 +110,7 @@ APART_UNNAMED = 0.2
 # set left out in turn (23,000 requests) this answered 69 more right and 5 more wrong.
 OUTVOTE = 0.3
 EXAMPLES_PER_TOPIC = 10  # the least examples, on average per topic, to learn from
+OTHER_SUBJECT_WORDS = 3  # the longest other subject looked for, in words
 
 
 @dataclass(frozen=True)
@@ -127,6 +134,16 @@ class _Reader:
     learned: frozenset[str] = frozenset()  # the topics it has examples of
     # Each example as the index reads its words: an operator's own answer to it.
     taught: Filed[str] = field(default_factory=lambda: Filed(()))
+    elsewhere: frozenset[str] = frozenset()  # the other subjects, as their words are read
+
+    def about_elsewhere(self, request: str) -> bool:
+        """Whether the request names another subject and none of the line's own."""
+        if not self.elsewhere:
+            return False
+        words = words_of(request, self.index.language)
+        named = any(" ".join(words[i:i + n]) in self.elsewhere
+                    for n in range(1, OTHER_SUBJECT_WORDS + 1) for i in range(len(words)))
+        return named and not self.index.names_subject(request)
 
     def opinions(self, request: str) -> tuple[Guess[str] | None, Pick[str] | None]:
         """What the learner and the separator make of a request, read once for both."""
@@ -233,7 +250,9 @@ def _reader_of(lang: Language, foreign: Sequence[str] = ()) -> _Reader:
                         whole=(OFF_TOPIC,), foreign=foreign)
     examples = _examples(lang)
     taught = Filed((_as_read(request, lang.code), key) for request, key in examples)
-    return _Reader(index, None, None, frozenset(key for _, key in examples), taught)
+    elsewhere = frozenset(_as_read(subject, lang.code) for subject in lang.other_subjects)
+    return _Reader(index, None, None, frozenset(key for _, key in examples), taught,
+                   frozenset(s for s in elsewhere if s))
 
 
 def _learned(reader: _Reader, lang: Language) -> _Reader:
@@ -296,7 +315,10 @@ def understand(catalog: Catalog, request: str, lang_code: str) -> Understood:
     if taught is not None:  # the very request an operator filed under a topic (or none)
         return Understood("") if taught == OFF_TOPIC else Understood(language, topic=taught)
     guess, pick = reader.opinions(request)
-    return decide(ranking, language, guess, reader.learned, pick)
+    decided = decide(ranking, language, guess, reader.learned, pick)
+    if decided.topic and reader.about_elsewhere(request):
+        return Understood(language, choices=(decided.topic,))
+    return decided
 
 
 def decide(ranking: Ranking[str], language: str, guess: Guess[str] | None = None,

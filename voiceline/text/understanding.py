@@ -390,6 +390,11 @@ class Index(Generic[K]):
     def _stem(self, word: str) -> str:
         return _stem(self.language, word)
 
+    def names_subject(self, request: str) -> bool:
+        """Whether the request has a word about the subject every concept shares: the
+        ignore list's ("neck", "stem cells"), near spellings and words run together too."""
+        return any(t.subject for t in self._tokens(request))
+
     def knows(self, word: str) -> bool:
         return word in self._stops or self._stem(word) in self._weights
 
