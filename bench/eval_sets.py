@@ -22,5 +22,6 @@ TUNING = ("dev", "calib", "calib2", "calib3", "calib4", "calib5", "calib6", "cal
           "holdout3", "holdout4", "holdout6", "holdout7", "holdout8", "holdout9",
           "holdout10", "holdout11", "holdout12", "holdout13", "holdout14", "holdout15",
           "holdout16", "holdout17", "holdout18")
-HOLDOUTS = ("holdout", "holdout2", "holdout5")  # only counted, never listed
+HOLDOUTS = ("holdout", "holdout2", "holdout5", "holdout19", "holdout20", "holdout21",
+            "holdout22")  # only counted, never listed
 SETS = TUNING + HOLDOUTS
